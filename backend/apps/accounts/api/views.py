@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import login, logout
+from django.db import transaction
+from django.middleware.csrf import get_token
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import ensure_csrf_cookie
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed, Throttled
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts import selectors, services
+from apps.accounts.api.serializers import (
+    ApiTokenCreatedSerializer,
+    ApiTokenSerializer,
+    LoginSerializer,
+    MeSerializer,
+    UserSerializer,
+)
+from apps.accounts.models import ApiToken, User
+from apps.core.api.base import ScopedModelViewSet, ScopedQuerysetMixin
+from apps.core.i18n import t
+from apps.core.permissions import ADMIN, ALL_ROLES, PublicEndpoint
+
+
+def _client_ip(request: Request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
+class LoginView(APIView):
+    """Session login for the browser. Too many failures for one username lock it for a while."""
+
+    permission_classes = [PublicEndpoint]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(request=LoginSerializer, responses={200: MeSerializer}, operation_id="auth_login")
+    def post(self, request: Request) -> Response:
+        data = LoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            user = services.login_check(
+                username=data.validated_data["username"],
+                password=data.validated_data["password"],
+                ip=_client_ip(request),
+                request=request._request,
+            )
+        except services.LoginThrottled as exc:
+            minutes = max(1, round(exc.retry_after / 60))
+            raise Throttled(
+                wait=exc.retry_after,
+                detail=t(f"登录失败次数过多，请 {minutes} 分钟后再试。", f"Too many failed logins; try again in {minutes} min."),
+            ) from exc
+        if user is None:
+            raise AuthenticationFailed(t("用户名或密码错误。", "Wrong username or password."))
+        login(request._request, user)
+        return Response(MeSerializer(user).data)
+
+
+class LogoutView(APIView):
+    permission_classes = [PublicEndpoint]
+
+    @extend_schema(request=None, responses={204: None}, operation_id="auth_logout")
+    def post(self, request: Request) -> Response:
+        logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CsrfView(APIView):
+    """Sets the CSRF cookie and returns the token, for the browser before its first write."""
+
+    permission_classes = [PublicEndpoint]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(responses={200: inline_serializer("CsrfToken", {"csrf_token": serializers.CharField()})}, operation_id="auth_csrf")
+    @method_decorator(ensure_csrf_cookie)
+    def get(self, request: Request) -> Response:
+        return Response({"csrf_token": get_token(request._request)})
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: MeSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(MeSerializer(request.user).data)
+
+
+class UserViewSet(ScopedModelViewSet):
+    """Administrators manage users, roles, zone limits and firm links. Deleting deactivates."""
+
+    serializer_class = UserSerializer
+    read_roles = frozenset({ADMIN})
+    write_roles = frozenset({ADMIN})
+    filterset_fields = ["role", "is_active"]
+    ordering_fields = ["id", "username", "date_joined"]
+
+    def scope(self, user: Any) -> Any:
+        return selectors.users_visible_to(user)
+
+    def perform_destroy(self, instance: User) -> None:
+        instance.is_active = False
+        instance.save(update_fields=["is_active"])
+
+
+class ApiTokenViewSet(
+    ScopedQuerysetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Your API tokens. The key is shown once on creation; DELETE revokes (the record stays)."""
+
+    serializer_class = ApiTokenSerializer
+    read_roles = ALL_ROLES
+    write_roles = ALL_ROLES
+    ordering = ["-id"]
+
+    def scope(self, user: Any) -> Any:
+        return selectors.tokens_visible_to(user)
+
+    @extend_schema(request=ApiTokenSerializer, responses={201: ApiTokenCreatedSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = ApiTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, key = services.api_token_create(
+            user=request.user,  # type: ignore[arg-type]
+            name=serializer.validated_data["name"],
+            expires_at=serializer.validated_data.get("expires_at"),
+        )
+        body = ApiTokenSerializer(token).data
+        body["key"] = key
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance: ApiToken) -> None:
+        services.api_token_revoke(token=instance)
+
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str | None = None) -> Response:
+        token = services.api_token_revoke(token=self.get_object())
+        return Response(ApiTokenSerializer(token).data)

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils import timezone
+
+from apps.core.permissions import ADMIN, ENTERPRISE, STAFF, VIEWER
+
+
+class Role(models.TextChoices):
+    ADMIN = ADMIN, "管理员 / Administrator"
+    STAFF = STAFF, "服务专员 / Staff"
+    VIEWER = VIEWER, "只读 / Viewer"
+    ENTERPRISE = ENTERPRISE, "企业用户 / Enterprise"
+
+
+class User(AbstractUser):
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    display_name = models.CharField(max_length=100, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    # Staff limited to zones; empty means every zone.
+    zones = models.ManyToManyField("registry.Zone", blank=True, related_name="staff")
+    # Enterprise users see only these firms.
+    firms = models.ManyToManyField("registry.Firm", blank=True, related_name="users")
+
+    objects: UserManager[User] = UserManager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["id"]
+
+    @property
+    def effective_role(self) -> str:
+        return ADMIN if self.is_superuser else self.role
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+def hash_token(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def usable(self) -> ApiTokenQuerySet:
+        now = timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+
+
+class ApiToken(models.Model):
+    """A token for integrations. Only its SHA-256 is stored; the key is shown once, at creation."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, help_text="First characters of the key, to recognise it.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def new_key() -> str:
+        return "sbd_" + secrets.token_urlsafe(32)
+
+    @property
+    def is_active(self) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > timezone.now()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.pk, "name": self.name, "prefix": self.prefix}
+
+
+class LoginFailure(models.Model):
+    """Failed logins, counted per username to throttle guessing across every worker process."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.username} @ {self.at}"
