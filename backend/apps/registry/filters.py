@@ -52,7 +52,7 @@ class FirmFilter(django_filters.FilterSet):
         return queryset.filter(uscc=normalise(value))
 
     def filter_industry(self, queryset: QuerySet[Firm], name: str, value: str) -> QuerySet[Firm]:
-        return queryset.filter(industry_id__startswith=_industry_prefix(value))
+        return queryset.filter(industry__code__startswith=_industry_prefix(value))
 
     def filter_tag(self, queryset: QuerySet[Firm], name: str, value: str) -> QuerySet[Firm]:
         tags = self.request.query_params.getlist("tag") if self.request is not None else [value]

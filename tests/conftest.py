@@ -1,0 +1,76 @@
+"""Personas: two zones, a firm in each, and a user for every role and scope.
+
+Tests run on real PostgreSQL only: DATABASE_URL, or the embedded server `./seedbed test` starts.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import ContactFactory, FirmFactory, JournalFactory, UserFactory, ZoneFactory
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@dataclass
+class Park:
+    zone_a: Any
+    zone_b: Any
+    firm_a: Any
+    firm_b: Any
+    contact_a: Any
+    contact_b: Any
+    journal_a: Any
+    journal_b: Any
+    admin: Any
+    staff: Any
+    staff_a: Any
+    viewer: Any
+    ent_a: Any
+    ent_b: Any
+
+
+@pytest.fixture
+def park(db: Any) -> Park:
+    zone_a, zone_b = ZoneFactory(code="zone-a", name="甲区"), ZoneFactory(code="zone-b", name="乙区")
+    firm_a = FirmFactory(zone=zone_a, name="重庆甲方科技有限公司")
+    firm_b = FirmFactory(zone=zone_b, name="重庆乙方机械有限公司", industry_id="C3422")
+    staff_a = UserFactory(username="staff_a", role="staff")
+    staff_a.zones.set([zone_a])
+    ent_a = UserFactory(username="ent_a", role="enterprise")
+    ent_a.firms.set([firm_a])
+    ent_b = UserFactory(username="ent_b", role="enterprise")
+    ent_b.firms.set([firm_b])
+    return Park(
+        zone_a=zone_a, zone_b=zone_b, firm_a=firm_a, firm_b=firm_b,
+        contact_a=ContactFactory(firm=firm_a), contact_b=ContactFactory(firm=firm_b),
+        journal_a=JournalFactory(firm=firm_a), journal_b=JournalFactory(firm=firm_b),
+        admin=UserFactory(username="admin1", role="admin"),
+        staff=UserFactory(username="staff1", role="staff"),
+        staff_a=staff_a,
+        viewer=UserFactory(username="viewer1", role="viewer"),
+        ent_a=ent_a, ent_b=ent_b,
+    )
+
+
+def client_for(user: Any | None, language: str = "zh-hans") -> APIClient:
+    client = APIClient(HTTP_ACCEPT_LANGUAGE=language)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def as_user() -> Any:
+    return client_for
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # PBKDF2 at production strength costs ~0.3 s a user; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
