@@ -45,7 +45,7 @@ class ContactFactory(factory.django.DjangoModelFactory):
 
     firm = factory.SubFactory(FirmFactory)
     name = "张三"
-    phone = "13800000000"
+    phone = factory.Sequence(lambda n: f"138{n:08d}")
 
 
 class JournalFactory(factory.django.DjangoModelFactory):

@@ -1,0 +1,189 @@
+"""The permission walk: every registered API route, tried by the callers who must be refused.
+
+- an anonymous caller gets 401 everywhere but the login endpoints;
+- firm A's enterprise user gets 404 for firm B's objects, and never sees them in a list;
+- a viewer cannot write anything;
+- staff limited to zone A get 404 for zone B's objects.
+New resources are covered automatically; one whose model has no sample below fails the walk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from apps.accounts.models import ApiToken
+from apps.registry.models import Industry
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = {"auth-login", "auth-logout", "auth-csrf"}
+WRITE_METHODS = ("post", "put", "patch", "delete")
+
+
+@dataclass
+class Route:
+    name: str
+    view: Any
+    detail: bool
+
+    @property
+    def methods(self) -> list[str]:
+        actions = getattr(self.view, "actions", None)
+        if actions:
+            return list(actions)
+        cls = self.view.cls
+        return [m for m in ("get", "post", "put", "patch", "delete") if hasattr(cls, m)]
+
+    @property
+    def model(self) -> Any:
+        scope = getattr(self.view.cls, "scope", None)
+        if scope is None:
+            return None
+        # Every scoped viewset answers an anonymous caller with an empty queryset of its model.
+        return scope(self.view.cls(), AnonymousUser()).model
+
+
+def _walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+def api_routes() -> list[Route]:
+    routes = []
+    for pattern, entry in _walk(get_resolver().url_patterns):
+        if not pattern.startswith("api/v1/") or entry.name is None or "format" in pattern:
+            continue
+        routes.append(Route(entry.name, entry.callback, detail="<pk>" in pattern or "(?P<pk>" in pattern))
+    assert len(routes) > 10
+    return routes
+
+
+def sample_of_firm_b(model: Any, park: Any) -> Any:
+    """An object of `model` that belongs to firm B / zone B."""
+    from apps.accounts.models import User
+    from apps.registry.models import Firm, Zone
+
+    if model is Firm:
+        return park.firm_b
+    if model is Zone:
+        return park.zone_b
+    if model is User:
+        return park.ent_b
+    if model is ApiToken:
+        return ApiToken.objects.filter(user=park.ent_b).first()
+    if model is not None and any(f.name == "firm" for f in model._meta.get_fields()):
+        return model.objects.filter(firm=park.firm_b).first()
+    return None
+
+
+def url_for(route: Route, obj: Any) -> str:
+    return reverse(route.name, kwargs={"pk": obj.pk} if route.detail else {})
+
+
+@pytest.fixture
+def walk_park(park: Any) -> Any:
+    from apps.accounts.services import api_token_create
+
+    api_token_create(user=park.ent_b, name="b's integration")
+    return park
+
+
+def test_anonymous_is_refused_everywhere(walk_park: Any) -> None:
+    client = client_for(None)
+    for route in api_routes():
+        if route.name in PUBLIC:
+            continue
+        url = url_for(route, sample_of_firm_b(route.model, walk_park) or walk_park.firm_b) if route.detail else url_for(route, None)
+        for method in route.methods:
+            response = getattr(client, method)(url, {}, format="json")
+            assert response.status_code == 401, (method, url, response.status_code)
+            assert response.json()["code"] == "not_authenticated"
+
+
+def test_enterprise_user_of_firm_a_never_reaches_firm_b(walk_park: Any) -> None:
+    client = client_for(walk_park.ent_a)
+    secrets_of_b = [walk_park.firm_b.uscc, walk_park.firm_b.name, walk_park.contact_b.phone]
+    missing = []
+    for route in api_routes():
+        if route.name in PUBLIC:
+            continue
+        if route.detail:
+            if route.model is Industry:
+                continue  # public reference data
+            obj = sample_of_firm_b(route.model, walk_park)
+            if obj is None:
+                missing.append(route.name)
+                continue
+            url = url_for(route, obj)
+            for method in route.methods:
+                response = getattr(client, method)(url, {}, format="json")
+                # A resource the role may not read at all is 403 as a whole; otherwise firm B is invisible.
+                readable = "enterprise" in getattr(route.view.cls, "read_roles", {"enterprise"})
+                expected = ({404} if readable else {403}) if method == "get" else {403, 404}
+                assert response.status_code in expected, (method, url, response.status_code)
+        elif "get" in route.methods:
+            response = client.get(url_for(route, None), {"page_size": 500})
+            assert response.status_code in (200, 403), (route.name, response.status_code)
+            text = response.content.decode()
+            for secret in secrets_of_b:
+                assert secret not in text, (route.name, secret)
+    assert not missing, f"add a firm-B sample for these routes' models: {missing}"
+
+
+def test_enterprise_user_cannot_point_writes_at_firm_b(walk_park: Any) -> None:
+    client = client_for(walk_park.ent_a)
+    response = client.post("/api/v1/contacts/", {"firm": walk_park.firm_b.pk, "name": "冒充"}, format="json")
+    assert response.status_code == 400
+    assert "firm" in response.json()["errors"]
+    own = client.post("/api/v1/contacts/", {"firm": walk_park.firm_a.pk, "name": "新联系人", "phone": "023-1"}, format="json")
+    assert own.status_code == 201
+    assert client.patch(f"/api/v1/firms/{walk_park.firm_a.pk}/", {"name": "改名"}, format="json").status_code == 403
+    assert client.get("/api/v1/firms/", {"zone": walk_park.zone_b.pk}).json()["count"] == 0
+
+
+def test_viewer_cannot_write_anything(walk_park: Any) -> None:
+    client = client_for(walk_park.viewer)
+    for route in api_routes():
+        if route.name in PUBLIC or route.name.startswith("token"):
+            continue  # everyone manages their own API tokens
+        obj = sample_of_firm_b(route.model, walk_park) if route.detail else None
+        if route.detail and obj is None:
+            continue
+        url = url_for(route, obj)
+        for method in route.methods:
+            if method in WRITE_METHODS:
+                response = getattr(client, method)(url, {}, format="json")
+                assert response.status_code == 403, (method, url, response.status_code)
+                assert response.json()["code"] == "permission_denied"
+
+
+def test_zone_limited_staff_do_not_reach_other_zones(walk_park: Any) -> None:
+    client = client_for(walk_park.staff_a)
+    for route in api_routes():
+        if not route.detail or route.name in PUBLIC or route.model in (Industry,) or "get" not in route.methods:
+            continue
+        obj = sample_of_firm_b(route.model, walk_park)
+        if obj is None or route.model.__name__ in {"Zone", "User", "ApiToken"}:
+            continue
+        response = client.get(url_for(route, obj))
+        assert response.status_code in (403, 404), (route.name, response.status_code)
+    listed = client.get("/api/v1/firms/").json()
+    assert [f["id"] for f in listed["results"]] == [walk_park.firm_a.pk]
+    moved = client.patch(f"/api/v1/firms/{walk_park.firm_a.pk}/", {"zone": walk_park.zone_b.pk}, format="json")
+    assert moved.status_code == 400
+    assert "zone" in moved.json()["errors"]
+
+
+def test_staff_of_every_zone_see_everything(walk_park: Any) -> None:
+    listed = client_for(walk_park.staff).get("/api/v1/firms/").json()
+    assert {f["id"] for f in listed["results"]} == {walk_park.firm_a.pk, walk_park.firm_b.pk}
