@@ -7,6 +7,8 @@ TABLES = {
     "accounts_user_zones": "",
     "accounts_user_firms": "firm_id",
     "accounts_apitoken": "",
+    "accounts_user_groups": "",
+    "accounts_user_user_permissions": "",
 }
 
 
