@@ -10,7 +10,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed, Throttled
+from rest_framework.exceptions import APIException, Throttled
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,6 +28,12 @@ from apps.accounts.models import ApiToken, User
 from apps.core.api.base import ScopedModelViewSet, ScopedQuerysetMixin
 from apps.core.i18n import t
 from apps.core.permissions import ADMIN, ALL_ROLES, PublicEndpoint
+
+
+class LoginFailed(APIException):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_code = "login_failed"
+    default_detail = t("用户名或密码错误。", "Wrong username or password.")
 
 
 def _client_ip(request: Request) -> str | None:
@@ -56,10 +62,10 @@ class LoginView(APIView):
             minutes = max(1, round(exc.retry_after / 60))
             raise Throttled(
                 wait=exc.retry_after,
-                detail=t(f"登录失败次数过多，请 {minutes} 分钟后再试。", f"Too many failed logins; try again in {minutes} min."),
+                detail=str(t(f"登录失败次数过多，请 {minutes} 分钟后再试。", f"Too many failed logins; try again in {minutes} min.")),
             ) from exc
         if user is None:
-            raise AuthenticationFailed(t("用户名或密码错误。", "Wrong username or password."))
+            raise LoginFailed()
         login(request._request, user)
         return Response(MeSerializer(user).data)
 
