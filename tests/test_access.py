@@ -63,7 +63,7 @@ def api_routes() -> list[Route]:
     for pattern, entry in _walk(get_resolver().url_patterns):
         if not pattern.startswith("api/v1/") or entry.name is None or "format" in pattern:
             continue
-        routes.append(Route(entry.name, entry.callback, detail="<pk>" in pattern or "(?P<pk>" in pattern))
+        routes.append(Route(entry.name, entry.callback, detail="(?P<" in pattern or "<pk>" in pattern))
     assert len(routes) > 10
     return routes
 
@@ -79,6 +79,8 @@ def sample_of_firm_b(model: Any, park: Any) -> Any:
         return park.zone_b
     if model is User:
         return park.ent_b
+    if model is Industry:
+        return Industry.objects.get(code="C3511")  # reference data: the same for everyone
     if model is ApiToken:
         return ApiToken.objects.filter(user=park.ent_b).first()
     if model is not None and any(f.name == "firm" for f in model._meta.get_fields()):
@@ -87,7 +89,11 @@ def sample_of_firm_b(model: Any, park: Any) -> Any:
 
 
 def url_for(route: Route, obj: Any) -> str:
-    return reverse(route.name, kwargs={"pk": obj.pk} if route.detail else {})
+    if not route.detail:
+        return reverse(route.name)
+    cls = route.view.cls
+    field = getattr(cls, "lookup_field", "pk")
+    return reverse(route.name, kwargs={getattr(cls, "lookup_url_kwarg", None) or field: getattr(obj, field)})
 
 
 @pytest.fixture

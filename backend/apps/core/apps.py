@@ -8,5 +8,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core import audit
+        from config.celery import ensure_broker_folders
 
         audit.install()
+        ensure_broker_folders()

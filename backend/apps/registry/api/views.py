@@ -39,6 +39,7 @@ class IndustryViewSet(ScopedReadOnlyViewSet):
 
     serializer_class = IndustrySerializer
     filterset_class = IndustryFilter
+    lookup_field = "code"
     ordering = ["code"]
     ordering_fields = ["code"]
 
