@@ -47,14 +47,20 @@ def park(db: Any) -> Park:
     ent_b = UserFactory(username="ent_b", role="enterprise")
     ent_b.firms.set([firm_b])
     return Park(
-        zone_a=zone_a, zone_b=zone_b, firm_a=firm_a, firm_b=firm_b,
-        contact_a=ContactFactory(firm=firm_a), contact_b=ContactFactory(firm=firm_b),
-        journal_a=JournalFactory(firm=firm_a), journal_b=JournalFactory(firm=firm_b),
+        zone_a=zone_a,
+        zone_b=zone_b,
+        firm_a=firm_a,
+        firm_b=firm_b,
+        contact_a=ContactFactory(firm=firm_a),
+        contact_b=ContactFactory(firm=firm_b),
+        journal_a=JournalFactory(firm=firm_a),
+        journal_b=JournalFactory(firm=firm_b),
         admin=UserFactory(username="admin1", role="admin"),
         staff=UserFactory(username="staff1", role="staff"),
         staff_a=staff_a,
         viewer=UserFactory(username="viewer1", role="viewer"),
-        ent_a=ent_a, ent_b=ent_b,
+        ent_a=ent_a,
+        ent_b=ent_b,
     )
 
 

@@ -109,7 +109,11 @@ def test_anonymous_is_refused_everywhere(walk_park: Any) -> None:
     for route in api_routes():
         if route.name in PUBLIC:
             continue
-        url = url_for(route, sample_of_firm_b(route.model, walk_park) or walk_park.firm_b) if route.detail else url_for(route, None)
+        url = (
+            url_for(route, sample_of_firm_b(route.model, walk_park) or walk_park.firm_b)
+            if route.detail
+            else url_for(route, None)
+        )
         for method in route.methods:
             response = getattr(client, method)(url, {}, format="json")
             assert response.status_code == 401, (method, url, response.status_code)
@@ -151,7 +155,9 @@ def test_enterprise_user_cannot_point_writes_at_firm_b(walk_park: Any) -> None:
     response = client.post("/api/v1/contacts/", {"firm": walk_park.firm_b.pk, "name": "冒充"}, format="json")
     assert response.status_code == 400
     assert "firm" in response.json()["errors"]
-    own = client.post("/api/v1/contacts/", {"firm": walk_park.firm_a.pk, "name": "新联系人", "phone": "023-1"}, format="json")
+    own = client.post(
+        "/api/v1/contacts/", {"firm": walk_park.firm_a.pk, "name": "新联系人", "phone": "023-1"}, format="json"
+    )
     assert own.status_code == 201
     assert client.patch(f"/api/v1/firms/{walk_park.firm_a.pk}/", {"name": "改名"}, format="json").status_code == 403
     assert client.get("/api/v1/firms/", {"zone": walk_park.zone_b.pk}).json()["count"] == 0

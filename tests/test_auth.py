@@ -18,7 +18,10 @@ def test_session_login_me_and_logout(park):
     client = APIClient(enforce_csrf_checks=True)
     csrf = client.get("/api/v1/auth/csrf/").json()["csrf_token"]
     response = client.post(
-        "/api/v1/auth/login/", {"username": "ent_a", "password": "Correct-Horse-9"}, format="json", HTTP_X_CSRFTOKEN=csrf
+        "/api/v1/auth/login/",
+        {"username": "ent_a", "password": "Correct-Horse-9"},
+        format="json",
+        HTTP_X_CSRFTOKEN=csrf,
     )
     assert response.status_code == 200
     me = client.get("/api/v1/me/").json()
@@ -29,7 +32,9 @@ def test_session_login_me_and_logout(park):
     csrf = client.cookies["csrftoken"].value
     refused = client.post("/api/v1/contacts/", {"firm": park.firm_a.pk, "name": "李四"}, format="json")
     assert refused.status_code == 403
-    ok = client.post("/api/v1/contacts/", {"firm": park.firm_a.pk, "name": "李四"}, format="json", HTTP_X_CSRFTOKEN=csrf)
+    ok = client.post(
+        "/api/v1/contacts/", {"firm": park.firm_a.pk, "name": "李四"}, format="json", HTTP_X_CSRFTOKEN=csrf
+    )
     assert ok.status_code == 201
     client.post("/api/v1/auth/logout/", HTTP_X_CSRFTOKEN=csrf)
     assert client.get("/api/v1/me/").status_code == 401
@@ -46,13 +51,21 @@ def test_repeated_failures_are_throttled_then_even_the_right_password_waits(park
     settings.SEEDBED_LOGIN_FAILURE_LIMIT = 3
     client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     for _ in range(3):
-        assert client.post("/api/v1/auth/login/", {"username": "ent_a", "password": "guess"}, format="json").status_code == 401
+        assert (
+            client.post("/api/v1/auth/login/", {"username": "ent_a", "password": "guess"}, format="json").status_code
+            == 401
+        )
     locked = client.post("/api/v1/auth/login/", {"username": "ent_a", "password": "Correct-Horse-9"}, format="json")
     assert locked.status_code == 429
     assert "Too many failed logins" in locked.json()["message"]
     assert int(locked["Retry-After"]) > 0
     # Another user is not affected.
-    assert client.post("/api/v1/auth/login/", {"username": "ent_b", "password": "Correct-Horse-9"}, format="json").status_code == 200
+    assert (
+        client.post(
+            "/api/v1/auth/login/", {"username": "ent_b", "password": "Correct-Horse-9"}, format="json"
+        ).status_code
+        == 200
+    )
 
 
 def test_token_is_shown_once_and_stored_hashed(park, as_user):
@@ -91,7 +104,12 @@ def test_someone_elses_token_cannot_be_revoked(park, as_user):
 
 def test_admin_creates_an_enterprise_user_linked_to_a_firm(park, as_user):
     client = as_user(park.admin)
-    body = {"username": "firm_b_contact", "role": "enterprise", "firms": [park.firm_b.pk], "password": "Long-Enough-Pass-7"}
+    body = {
+        "username": "firm_b_contact",
+        "role": "enterprise",
+        "firms": [park.firm_b.pk],
+        "password": "Long-Enough-Pass-7",
+    }
     created = client.post("/api/v1/users/", body, format="json")
     assert created.status_code == 201, created.content
     unlinked = client.post("/api/v1/users/", {**body, "username": "x", "firms": []}, format="json")

@@ -47,7 +47,9 @@ def test_patch_with_reason_header_shows_before_and_after(park, as_user):
 
 
 def test_reason_field_in_the_body(park, as_user):
-    as_user(park.staff).patch(f"/api/v1/firms/{park.firm_a.pk}/", {"address": "珞璜镇 1 号", "reason": "走访核实"}, format="json")
+    as_user(park.staff).patch(
+        f"/api/v1/firms/{park.firm_a.pk}/", {"address": "珞璜镇 1 号", "reason": "走访核实"}, format="json"
+    )
     assert latest(park.firm_a).reason == "走访核实"
 
 
@@ -59,7 +61,10 @@ def test_token_authenticated_change_names_the_token_owner(park):
     _, key = api_token_create(user=park.staff, name="etl")
     client = APIClient()
     response = client.patch(
-        f"/api/v1/firms/{park.firm_a.pk}/", {"address": "综保大道 8 号"}, format="json", HTTP_AUTHORIZATION=f"Bearer {key}"
+        f"/api/v1/firms/{park.firm_a.pk}/",
+        {"address": "综保大道 8 号"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
     )
     assert response.status_code == 200
     assert latest(park.firm_a).actor_label == park.staff.username
@@ -77,7 +82,9 @@ def test_bulk_update_records_one_entry_per_firm(park):
 
 
 def test_management_command_changes_are_recorded(park):
-    call_command("create_user", "new_ent", "--role", "enterprise", "--firm", park.firm_b.uscc, "--password", "Xy-12345678")
+    call_command(
+        "create_user", "new_ent", "--role", "enterprise", "--firm", park.firm_b.uscc, "--password", "Xy-12345678"
+    )
     link = Change.objects.filter(table_name="accounts_user_firms", firm_id=park.firm_b.pk).first()
     assert link is not None and link.source == "command"
 
@@ -91,7 +98,11 @@ def test_a_firm_updated_by_a_management_command_in_another_process(park):
     env = {"DATABASE_URL": _url(db), "PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "config.settings"}
     code = f"from apps.registry.models import Firm; Firm.objects.filter(pk={park.firm_a.pk}).update(notes='命令行更新')"
     subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT / "backend", env=env, check=True, capture_output=True
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT / "backend",
+        env=env,
+        check=True,
+        capture_output=True,
     )
     entry = latest(park.firm_a)
     assert entry.after["notes"] == "命令行更新"

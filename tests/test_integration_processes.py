@@ -49,7 +49,9 @@ def test_embedded_postgres_runs_migrations_and_stops_cleanly():
         stop_postgres(pgdata.resolve())
         time.sleep(0.5)
         leftovers = [
-            p for p in psutil.process_iter(["name", "cmdline"]) if p.info["name"] == "postgres" and str(pgdata) in " ".join(p.info["cmdline"] or [])
+            p
+            for p in psutil.process_iter(["name", "cmdline"])
+            if p.info["name"] == "postgres" and str(pgdata) in " ".join(p.info["cmdline"] or [])
         ]
         assert not leftovers, "postgres was left running"
     finally:
@@ -62,9 +64,25 @@ def test_a_real_worker_takes_a_task_through_the_broker():
     queue = f"test-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "DATABASE_URL": _url(settings.DATABASES["default"])}
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", queue, "--loglevel", "WARNING",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT / "backend", env=env,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "-Q",
+            queue,
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT / "backend",
+        env=env,
     )
     try:
         result = heartbeat.apply_async(queue=queue)

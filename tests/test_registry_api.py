@@ -43,7 +43,9 @@ def test_wrong_check_character_is_400_naming_the_field_and_changes_nothing(park,
 
 
 def test_wrong_check_character_in_english(park, as_user):
-    response = as_user(park.staff, "en").post("/api/v1/firms/", new_firm(park, uscc="91110000100000589B"), format="json")
+    response = as_user(park.staff, "en").post(
+        "/api/v1/firms/", new_firm(park, uscc="91110000100000589B"), format="json"
+    )
     assert response.status_code == 400
     assert "check character" in response.json()["errors"]["uscc"][0]
 
@@ -80,9 +82,7 @@ def test_exit_before_entry_is_400(park, as_user):
 
 
 def test_malformed_json_is_400_with_the_error_shape(park, as_user):
-    response = as_user(park.staff).generic(
-        "POST", "/api/v1/firms/", '{"uscc": "9150', content_type="application/json"
-    )
+    response = as_user(park.staff).generic("POST", "/api/v1/firms/", '{"uscc": "9150', content_type="application/json")
     assert response.status_code == 400
     assert response.json()["code"] == "parse_error"
     assert set(response.json()) == {"code", "message", "errors"}
@@ -90,7 +90,11 @@ def test_malformed_json_is_400_with_the_error_shape(park, as_user):
 
 def test_leaving_the_park_keeps_the_firm(park, as_user):
     client = as_user(park.staff)
-    response = client.post(f"/api/v1/firms/{park.firm_a.pk}/leave/", {"date": "2024-06-30", "kind": "moved_out", "reason": "迁往璧山"}, format="json")
+    response = client.post(
+        f"/api/v1/firms/{park.firm_a.pk}/leave/",
+        {"date": "2024-06-30", "kind": "moved_out", "reason": "迁往璧山"},
+        format="json",
+    )
     assert response.status_code == 200
     assert response.json()["in_park"] is False
     assert Firm.objects.filter(pk=park.firm_a.pk).exists()
@@ -177,7 +181,9 @@ def test_industries_search(park, as_user):
 
 def test_journal_entry_is_authored_by_the_caller(park, as_user):
     response = as_user(park.staff).post(
-        "/api/v1/journal/", {"firm": park.firm_a.pk, "date": "2024-09-01", "title": "走访", "body": "了解研发投入"}, format="json"
+        "/api/v1/journal/",
+        {"firm": park.firm_a.pk, "date": "2024-09-01", "title": "走访", "body": "了解研发投入"},
+        format="json",
     )
     assert response.status_code == 201
     assert response.json()["author"] == park.staff.pk

@@ -6,7 +6,10 @@ from apps.accounts.models import ApiToken, User
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("Seedbed", {"fields": ("role", "display_name", "phone", "zones", "firms")}))
+    fieldsets = (
+        *(BaseUserAdmin.fieldsets or ()),
+        ("Seedbed", {"fields": ("role", "display_name", "phone", "zones", "firms")}),
+    )
     list_display = ("username", "display_name", "role", "is_active")
     list_filter = ("role", "is_active")
     filter_horizontal = ("zones", "firms")

@@ -24,7 +24,9 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         key = header[1].decode(errors="replace")
         token = ApiToken.objects.usable().select_related("user").filter(key_hash=hash_token(key)).first()
         if token is None or not token.user.is_active:
-            raise exceptions.AuthenticationFailed(t("令牌无效、已过期或已撤销。", "The token is invalid, expired or revoked."))
+            raise exceptions.AuthenticationFailed(
+                t("令牌无效、已过期或已撤销。", "The token is invalid, expired or revoked.")
+            )
         now = timezone.now()
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -27,7 +27,7 @@ class User(AbstractUser):
     # Enterprise users see only these firms.
     firms = models.ManyToManyField("registry.Firm", blank=True, related_name="users")
 
-    objects: UserManager[User] = UserManager()  # type: ignore[assignment]
+    objects = UserManager()  # type: ignore[misc]
 
     class Meta:
         ordering = ["id"]
@@ -47,7 +47,9 @@ def hash_token(key: str) -> str:
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def usable(self) -> ApiTokenQuerySet:
         now = timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
 
 
 class ApiToken(models.Model):

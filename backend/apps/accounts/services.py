@@ -30,12 +30,14 @@ def login_check(*, username: str, password: str, ip: str | None, request: Any = 
         LoginFailure.objects.create(username=username[:150], ip=ip)
         return None
     LoginFailure.objects.filter(username=username).delete()
-    return user  # type: ignore[return-value]
+    return user if isinstance(user, User) else None
 
 
 def api_token_create(*, user: User, name: str, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
     key = ApiToken.new_key()
-    token = ApiToken.objects.create(user=user, name=name, prefix=key[:10], key_hash=hash_token(key), expires_at=expires_at)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=key[:10], key_hash=hash_token(key), expires_at=expires_at
+    )
     return token, key
 
 

@@ -66,8 +66,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        detail = exc.detail
-        errors = _messages(detail if isinstance(detail, dict) else {"non_field_errors": detail})
+        errors = _messages(exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail})
         first = _first_message(errors)
         message = f"{_GENERIC['invalid']} {first}" if first else str(_GENERIC["invalid"])
         response.data = _shape("invalid", message, errors)

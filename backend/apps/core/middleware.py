@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
@@ -22,10 +23,8 @@ class ChangeContextMiddleware:
         source = "admin" if path.startswith("/admin/") else "api" if path.startswith("/api/") else "web"
         reason = request.META.get(REASON_HEADER, "")
         # Header values arrive as latin-1; a client sending UTF-8 Chinese gets it back intact.
-        try:
+        with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
             reason = reason.encode("latin-1").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
         with audit.change_context(source=source, reason=reason.strip(), actor_resolver=audit.user_resolver(request)):
             return self.get_response(request)
 
@@ -34,7 +33,9 @@ def database_unavailable_response() -> JsonResponse:
     response = JsonResponse(
         {
             "code": "database_unavailable",
-            "message": str(t("数据库暂时不可用，请稍后重试。", "The database is temporarily unavailable; try again shortly.")),
+            "message": str(
+                t("数据库暂时不可用，请稍后重试。", "The database is temporarily unavailable; try again shortly.")
+            ),
             "errors": {},
         },
         status=503,

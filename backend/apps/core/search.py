@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from django.db.models import Func, TextField
 from django.contrib.postgres.fields import ArrayField
+from django.db.models import Func, TextField
 
 GRAMS_SQL = r"""
 CREATE OR REPLACE FUNCTION seedbed_grams(t text) RETURNS text[]
@@ -49,3 +49,13 @@ def query_grams(text: str) -> list[str]:
     if len(text) == 1:
         return [text]
     return sorted({text[i : i + 2] for i in range(len(text) - 1)})
+
+
+def grams_are_exact(text: str) -> bool:
+    """Whether containing `query_grams(text)` already means containing `text` itself.
+
+    True for one or two characters without spaces: the only gram is the query. (Grams never span the
+    space between name and USCC, and are compared lower-cased, as the case-insensitive substring test is.)
+    """
+    text = normalise_query(text)
+    return 0 < len(text) <= 2 and not any(ch.isspace() for ch in text)

@@ -18,7 +18,11 @@ def not_found(request: HttpRequest, exception: Any = None) -> JsonResponse:
 
 def server_error(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
-        {"code": "server_error", "message": str(t("服务器内部错误，已记录。", "Internal server error; it has been logged.")), "errors": {}},
+        {
+            "code": "server_error",
+            "message": str(t("服务器内部错误，已记录。", "Internal server error; it has been logged.")),
+            "errors": {},
+        },
         status=500,
     )
 

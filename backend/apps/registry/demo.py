@@ -28,14 +28,51 @@ ZONES = [
 # Firms the park's own 2022 highlights name, placed where the story needs them.
 NAMED_FIRMS: list[dict[str, Any]] = [
     {"name": "重庆金睿诚科技有限公司", "zone": "zongbao", "industry": "I6513", "tags": ["数字经济"], "since": 2019},
-    {"name": "威马农机股份有限公司", "zone": "luohuang-park", "industry": "C3572", "tags": ["重点跟踪", "上市培育"],
-     "since": 2012, "legal_form": LegalForm.JOINT_STOCK, "joint_stock": dt.date(2019, 6, 18)},
-    {"name": "重庆金田铜业有限公司", "zone": "luohuang-park", "industry": "C3251", "tags": ["战略性新兴产业"], "since": 2021},
+    {
+        "name": "威马农机股份有限公司",
+        "zone": "luohuang-park",
+        "industry": "C3572",
+        "tags": ["重点跟踪", "上市培育"],
+        "since": 2012,
+        "legal_form": LegalForm.JOINT_STOCK,
+        "joint_stock": dt.date(2019, 6, 18),
+    },
+    {
+        "name": "重庆金田铜业有限公司",
+        "zone": "luohuang-park",
+        "industry": "C3251",
+        "tags": ["战略性新兴产业"],
+        "since": 2021,
+    },
     {"name": "玖龙纸业（重庆）有限公司", "zone": "luohuang-park", "industry": "C2221", "tags": [], "since": 2008},
-    {"name": "顾家家居（重庆）有限公司", "zone": "luohuang-park", "industry": "C2110", "tags": ["数字经济"], "since": 2021},
-    {"name": "杜拉维特（中国）洁具有限公司重庆分公司", "zone": "luohuang-park", "industry": "C3071", "tags": [], "since": 2015},
-    {"name": "重庆露珠生物科技有限公司", "zone": "zongbao", "industry": "C2682", "tags": ["战略性新兴产业"], "since": 2021},
-    {"name": "天津迪普北方汽车贸易有限公司重庆分公司", "zone": "zongbao", "industry": "F5261", "tags": [], "since": 2020},
+    {
+        "name": "顾家家居（重庆）有限公司",
+        "zone": "luohuang-park",
+        "industry": "C2110",
+        "tags": ["数字经济"],
+        "since": 2021,
+    },
+    {
+        "name": "杜拉维特（中国）洁具有限公司重庆分公司",
+        "zone": "luohuang-park",
+        "industry": "C3071",
+        "tags": [],
+        "since": 2015,
+    },
+    {
+        "name": "重庆露珠生物科技有限公司",
+        "zone": "zongbao",
+        "industry": "C2682",
+        "tags": ["战略性新兴产业"],
+        "since": 2021,
+    },
+    {
+        "name": "天津迪普北方汽车贸易有限公司重庆分公司",
+        "zone": "zongbao",
+        "industry": "F5261",
+        "tags": [],
+        "since": 2020,
+    },
 ]
 
 BRANDS = list(
@@ -43,12 +80,24 @@ BRANDS = list(
     "康力兴业长江渝津珞璜几江鼎晟卓越华欣聚能立新远航中科天宇汇通明阳"
 )
 KINDS = [
-    ("C3670", "汽车零部件", "有限公司"), ("C3399", "金属制品", "有限公司"), ("C3912", "电子科技", "有限公司"),
-    ("C2929", "塑胶制品", "有限公司"), ("C3831", "电线电缆", "有限公司"), ("C3062", "复合材料", "有限公司"),
-    ("C2231", "包装制品", "有限公司"), ("C3422", "精密机械", "有限公司"), ("C3311", "钢结构", "工程有限公司"),
-    ("C3989", "电子元件", "有限公司"), ("C2614", "化工", "有限公司"), ("C1391", "食品", "有限公司"),
-    ("I6513", "软件科技", "有限公司"), ("M7320", "技术研究院", "有限公司"), ("G5439", "物流", "有限公司"),
-    ("C3572", "农业机械", "有限公司"), ("C2110", "家居", "有限公司"), ("C3140", "新材料", "有限公司"),
+    ("C3670", "汽车零部件", "有限公司"),
+    ("C3399", "金属制品", "有限公司"),
+    ("C3912", "电子科技", "有限公司"),
+    ("C2929", "塑胶制品", "有限公司"),
+    ("C3831", "电线电缆", "有限公司"),
+    ("C3062", "复合材料", "有限公司"),
+    ("C2231", "包装制品", "有限公司"),
+    ("C3422", "精密机械", "有限公司"),
+    ("C3311", "钢结构", "工程有限公司"),
+    ("C3989", "电子元件", "有限公司"),
+    ("C2614", "化工", "有限公司"),
+    ("C1391", "食品", "有限公司"),
+    ("I6513", "软件科技", "有限公司"),
+    ("M7320", "技术研究院", "有限公司"),
+    ("G5439", "物流", "有限公司"),
+    ("C3572", "农业机械", "有限公司"),
+    ("C2110", "家居", "有限公司"),
+    ("C3140", "新材料", "有限公司"),
 ]
 TAG_CHOICES = ["数字经济", "战略性新兴产业", "重点跟踪", "外资企业"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -58,13 +107,24 @@ GENERATED_FIRMS = 142
 # Jiangjin district's administrative division code, then "MA" (organisation type) as new firms carry.
 USCC_PREFIX = "91500116"
 
-DEMO_USERS = [
+DEMO_USERS: list[dict[str, Any]] = [
     {"username": "admin", "role": Role.ADMIN, "display_name": "系统管理员", "note": "administrator: everything"},
     {"username": "staff", "role": Role.STAFF, "display_name": "李服务", "note": "staff: every zone"},
-    {"username": "staff_zb", "role": Role.STAFF, "display_name": "周综保", "note": "staff: 综保区 only", "zones": ["zongbao"]},
+    {
+        "username": "staff_zb",
+        "role": Role.STAFF,
+        "display_name": "周综保",
+        "note": "staff: 综保区 only",
+        "zones": ["zongbao"],
+    },
     {"username": "viewer", "role": Role.VIEWER, "display_name": "王领导", "note": "viewer: read-only, every zone"},
-    {"username": "enterprise", "role": Role.ENTERPRISE, "display_name": "威马农机 联系人",
-     "note": "enterprise: 威马农机股份有限公司 only", "firms": ["威马农机股份有限公司"]},
+    {
+        "username": "enterprise",
+        "role": Role.ENTERPRISE,
+        "display_name": "威马农机 联系人",
+        "note": "enterprise: 威马农机股份有限公司 only",
+        "firms": ["威马农机股份有限公司"],
+    },
 ]
 
 
@@ -75,6 +135,11 @@ def _uscc(rng: random.Random) -> str:
 
 def _person(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice([1, 2])))
+
+
+def _address(spec: dict[str, Any]) -> str:
+    road = "综保大道" if spec["zone"] == "zongbao" else "工业园路"
+    return f"重庆市江津区珞璜镇{road}{(len(spec['name']) * 7) % 300 + 1}号"
 
 
 def firm_specs() -> list[dict[str, Any]]:
@@ -94,8 +159,12 @@ def firm_specs() -> list[dict[str, Any]]:
         tags = sorted(set(rng.sample(TAG_CHOICES, rng.choice([0, 0, 1, 1, 2]))))
         specs.append(
             {
-                "name": name, "zone": zone_cycle[len(specs) % len(zone_cycle)], "industry": industry,
-                "tags": tags, "since": rng.randint(2006, 2021), "uscc": _uscc(rng),
+                "name": name,
+                "zone": zone_cycle[len(specs) % len(zone_cycle)],
+                "industry": industry,
+                "tags": tags,
+                "since": rng.randint(2006, 2021),
+                "uscc": _uscc(rng),
             }
         )
     for index, spec in enumerate(specs):
@@ -129,7 +198,7 @@ def seed_registry() -> dict[str, int]:
                 "joint_stock_date": spec.get("joint_stock"),
                 "left_park_on": left[0] if left else None,
                 "exit_kind": left[1] if left else "",
-                "address": f"重庆市江津区珞璜镇{spec['zone'] == 'zongbao' and '综保大道' or '工业园路'}{(len(spec['name']) * 7) % 300 + 1}号",
+                "address": _address(spec),
             }
             firm, was_created = Firm.objects.get_or_create(name=spec["name"], defaults=defaults)
             if was_created:
@@ -141,8 +210,12 @@ def seed_registry() -> dict[str, int]:
         first = Firm.objects.get(name="威马农机股份有限公司")
         if not JournalEntry.objects.filter(firm=first).exists():
             JournalEntry.objects.create(
-                firm=first, date=dt.date(2022, 9, 20), kind="visit", author=staff,
-                title="上市委审议通过后走访", body="企业已通过创业板上市委审议，协调注册阶段材料。",
+                firm=first,
+                date=dt.date(2022, 9, 20),
+                kind="visit",
+                author=staff,
+                title="上市委审议通过后走访",
+                body="企业已通过创业板上市委审议，协调注册阶段材料。",
             )
         Firm.objects.filter(assigned_staff__isnull=True, zone=zones["zongbao"]).update(assigned_staff=users["staff_zb"])
         Firm.objects.filter(assigned_staff__isnull=True).update(assigned_staff=staff)

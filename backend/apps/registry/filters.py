@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+
 import django_filters
 from django.db.models import Q, QuerySet
 
-from apps.core.search import normalise_query, query_grams
+from apps.core.search import grams_are_exact, normalise_query, query_grams
 from apps.registry.models import Contact, Firm, Industry, JournalEntry, Zone
 
 
@@ -13,7 +14,9 @@ def _industry_prefix(value: str) -> str:
     """Accepts C, C35, 35, C3511 or 3511 and returns the stored prefix (section letter first)."""
     code = unicodedata.normalize("NFKC", value).strip().upper()
     if code and code[0].isdigit():
-        section = Industry.objects.filter(code__endswith=code, level=len(code)).values_list("section", flat=True).first()
+        section = (
+            Industry.objects.filter(code__endswith=code, level=len(code)).values_list("section", flat=True).first()
+        )
         return f"{section}{code}" if section else f"?{code}"
     return code
 
@@ -21,9 +24,12 @@ def _industry_prefix(value: str) -> str:
 class FirmFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Name substring or USCC 名称或信用代码")
     uscc = django_filters.CharFilter(method="filter_uscc", label="Exact USCC 统一社会信用代码")
-    zone = django_filters.ModelMultipleChoiceFilter(queryset=Zone.objects.all())
+    # A firm has one zone, so the filter cannot repeat rows: no DISTINCT (which sorts every matching row, all columns).
+    zone = django_filters.ModelMultipleChoiceFilter(queryset=Zone.objects.all(), distinct=False)
     zone_code = django_filters.CharFilter(field_name="zone__code")
-    industry = django_filters.CharFilter(method="filter_industry", label="Industry code at any level: C, C35, C351, C3511")
+    industry = django_filters.CharFilter(
+        method="filter_industry", label="Industry code at any level: C, C35, C351, C3511"
+    )
     industry_section = django_filters.CharFilter(method="filter_industry", label="Section letter, e.g. C")
     industry_division = django_filters.CharFilter(method="filter_industry", label="Division, e.g. 35 or C35")
     industry_class = django_filters.CharFilter(method="filter_industry", label="Class, e.g. 3511 or C3511")
@@ -42,9 +48,12 @@ class FirmFilter(django_filters.FilterSet):
         if not text:
             return queryset
         # The grams narrow through the GIN index; the substring test removes false candidates.
-        return queryset.filter(search_grams__contains=query_grams(text)).filter(
-            Q(name__icontains=text) | Q(uscc__icontains=text)
-        )
+        candidates = queryset.filter(search_grams__contains=query_grams(text))
+        if grams_are_exact(text):
+            # No false candidates to remove; without the redundant test the planner's row estimate stays
+            # right, so a common word walks the id order and stops at the page instead of sorting thousands.
+            return candidates
+        return candidates.filter(Q(name__icontains=text) | Q(uscc__icontains=text))
 
     def filter_uscc(self, queryset: QuerySet[Firm], name: str, value: str) -> QuerySet[Firm]:
         from apps.registry.uscc import normalise

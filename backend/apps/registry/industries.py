@@ -20,7 +20,14 @@ def read_rows() -> list[dict[str, Any]]:
             parent_digits = {1: "", 2: "", 3: row["division"], 4: row["group"] or row["division"]}[level]
             parent = None if level == 1 else (section + parent_digits if parent_digits else section)
             rows.append(
-                {"code": code, "level": level, "section": section, "name": row["name"], "note": row["note"], "parent": parent}
+                {
+                    "code": code,
+                    "level": level,
+                    "section": section,
+                    "name": row["name"],
+                    "note": row["note"],
+                    "parent": parent,
+                }
             )
     known = {r["code"] for r in rows}
     for r in rows:

@@ -101,7 +101,9 @@ class Firm(models.Model):
                 | models.Q(joint_stock_date__gte=models.F("registration_date")),
                 name="firm_joint_stock_after_registration",
             ),
-            models.CheckConstraint(condition=models.Q(uscc__regex=r"^[0-9A-HJ-NPQRTUWXY]{18}$"), name="firm_uscc_format"),
+            models.CheckConstraint(
+                condition=models.Q(uscc__regex=r"^[0-9A-HJ-NPQRTUWXY]{18}$"), name="firm_uscc_format"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -145,7 +147,9 @@ class JournalEntry(models.Model):
     kind = models.CharField(max_length=20, choices=JournalKind.choices, default=JournalKind.VISIT)
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -13,12 +13,12 @@ from apps.registry.models import Contact, Firm, Industry, JournalEntry, Zone
 
 def staff_zone_ids(user: Any) -> list[int] | None:
     """Zones a staff member is limited to, or None for every zone. Cached on the user for the request."""
-    cached = getattr(user, "_seedbed_zone_ids", False)
-    if cached is not False:
-        return cached  # type: ignore[no-any-return]
-    ids = list(user.zones.values_list("id", flat=True))
-    user._seedbed_zone_ids = ids or None
-    return user._seedbed_zone_ids  # type: ignore[no-any-return]
+    if hasattr(user, "_seedbed_zone_ids"):
+        cached: list[int] | None = user._seedbed_zone_ids
+        return cached
+    ids: list[int] | None = list(user.zones.values_list("id", flat=True)) or None
+    user._seedbed_zone_ids = ids
+    return ids
 
 
 def firms_visible_to(user: Any) -> QuerySet[Firm]:

@@ -38,7 +38,8 @@ def firm_delete(*, firm: Firm) -> None:
         raise Conflict(
             t(
                 f"该企业仍被引用，不能删除：{listing}。如企业已离园，请登记离园日期。",
-                f"Other records still refer to this firm: {listing}. If it left the park, record the exit date instead.",
+                f"Other records still refer to this firm: {listing}. "
+                "If it left the park, record the exit date instead.",
             )
         )
     firm.delete()

@@ -30,7 +30,10 @@ def validate(raw: str) -> str:
         return str(stdnum_uscc.validate(code))
     except InvalidLength as exc:
         raise UsccError(
-            t(f"统一社会信用代码应为 18 位，实际为 {len(code)} 位。", f"A USCC has 18 characters; this one has {len(code)}.")
+            t(
+                f"统一社会信用代码应为 18 位，实际为 {len(code)} 位。",
+                f"A USCC has 18 characters; this one has {len(code)}.",
+            )
         ) from exc
     except InvalidChecksum as exc:
         expected = stdnum_uscc.calc_check_digit(code[:17])

@@ -44,7 +44,9 @@ class MeSerializer(serializers.ModelSerializer):
 
 
 class UserSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
-    password = serializers.CharField(write_only=True, required=False, trim_whitespace=False, style={"input_type": "password"})
+    password = serializers.CharField(
+        write_only=True, required=False, trim_whitespace=False, style={"input_type": "password"}
+    )
     zones = serializers.PrimaryKeyRelatedField(many=True, queryset=Zone.objects.all(), required=False)
     firms = serializers.PrimaryKeyRelatedField(many=True, queryset=Firm.objects.all(), required=False)
     role = serializers.ChoiceField(choices=Role.choices)
@@ -52,8 +54,19 @@ class UserSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
     class Meta:
         model = User
         fields = [
-            "id", "username", "display_name", "email", "phone", "role", "is_active",
-            "zones", "firms", "password", "reason", "last_login", "date_joined",
+            "id",
+            "username",
+            "display_name",
+            "email",
+            "phone",
+            "role",
+            "is_active",
+            "zones",
+            "firms",
+            "password",
+            "reason",
+            "last_login",
+            "date_joined",
         ]
         read_only_fields = ["last_login", "date_joined"]
 
@@ -63,7 +76,11 @@ class UserSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
         firms = attrs.get("firms", None if self.instance is None else list(self.instance.firms.all()))
         if role == Role.ENTERPRISE and not firms:
             raise serializers.ValidationError(
-                {"firms": [t("企业用户必须关联至少一家企业。", "An enterprise user must be linked to at least one firm.")]}
+                {
+                    "firms": [
+                        t("企业用户必须关联至少一家企业。", "An enterprise user must be linked to at least one firm.")
+                    ]
+                }
             )
         if role != Role.ENTERPRISE and attrs.get("firms"):
             raise serializers.ValidationError(

@@ -62,7 +62,12 @@ class LoginView(APIView):
             minutes = max(1, round(exc.retry_after / 60))
             raise Throttled(
                 wait=exc.retry_after,
-                detail=str(t(f"登录失败次数过多，请 {minutes} 分钟后再试。", f"Too many failed logins; try again in {minutes} min.")),
+                detail=str(
+                    t(
+                        f"登录失败次数过多，请 {minutes} 分钟后再试。",
+                        f"Too many failed logins; try again in {minutes} min.",
+                    )
+                ),
             ) from exc
         if user is None:
             raise LoginFailed()
@@ -85,7 +90,10 @@ class CsrfView(APIView):
     permission_classes = [PublicEndpoint]
     authentication_classes: list[Any] = []
 
-    @extend_schema(responses={200: inline_serializer("CsrfToken", {"csrf_token": serializers.CharField()})}, operation_id="auth_csrf")
+    @extend_schema(
+        responses={200: inline_serializer("CsrfToken", {"csrf_token": serializers.CharField()})},
+        operation_id="auth_csrf",
+    )
     @method_decorator(ensure_csrf_cookie)
     def get(self, request: Request) -> Response:
         return Response({"csrf_token": get_token(request._request)})

@@ -16,5 +16,6 @@ class Migration(migrations.Migration):
     dependencies = [("accounts", "0002_initial"), ("core", "0002_database_functions")]
 
     operations = [
-        migrations.RunSQL(audit_trigger_sql(table, column), drop_audit_trigger_sql(table)) for table, column in TABLES.items()
+        migrations.RunSQL(audit_trigger_sql(table, column), drop_audit_trigger_sql(table))
+        for table, column in TABLES.items()
     ]

@@ -25,13 +25,12 @@ class StableOrderingFilter(filters.OrderingFilter):
 class ScopedQuerysetMixin:
     """`get_queryset` always goes through `scope(user)`; a viewset without one serves nothing."""
 
-    request: Request
-
     def scope(self, user: Any) -> models.QuerySet[Any]:
         raise NotImplementedError(f"{type(self).__name__} must define scope(user)")
 
     def get_queryset(self) -> models.QuerySet[Any]:
-        return self.scope(self.request.user)
+        request: Request = self.request  # type: ignore[attr-defined]
+        return self.scope(request.user)
 
 
 class ScopedModelViewSet(ScopedQuerysetMixin, viewsets.ModelViewSet):
@@ -64,7 +63,10 @@ class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
     """A foreign key a caller may only point at objects inside their own scope."""
 
     default_error_messages = {
-        "does_not_exist": t("编号为 {pk_value} 的对象不存在或不在您的权限范围内。", "Object {pk_value} does not exist or is outside your scope."),
+        "does_not_exist": t(
+            "编号为 {pk_value} 的对象不存在或不在您的权限范围内。",
+            "Object {pk_value} does not exist or is outside your scope.",
+        ),
     }
 
     def __init__(self, *, scope: Any, **kwargs: Any) -> None:

@@ -4,41 +4,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Heartbeat',
+            name="Heartbeat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('seen_at', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("seen_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='Change',
+            name="Change",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('changed_at', models.DateTimeField(db_index=True)),
-                ('table_name', models.CharField(max_length=100)),
-                ('object_id', models.CharField(max_length=64)),
-                ('firm_id', models.BigIntegerField(blank=True, null=True)),
-                ('action', models.CharField(max_length=10)),
-                ('before', models.JSONField(blank=True, null=True)),
-                ('after', models.JSONField(blank=True, null=True)),
-                ('actor_id', models.BigIntegerField(blank=True, null=True)),
-                ('actor_label', models.CharField(blank=True, max_length=150)),
-                ('source', models.CharField(max_length=20)),
-                ('reason', models.TextField(blank=True)),
-                ('request_id', models.CharField(blank=True, max_length=32)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("changed_at", models.DateTimeField(db_index=True)),
+                ("table_name", models.CharField(max_length=100)),
+                ("object_id", models.CharField(max_length=64)),
+                ("firm_id", models.BigIntegerField(blank=True, null=True)),
+                ("action", models.CharField(max_length=10)),
+                ("before", models.JSONField(blank=True, null=True)),
+                ("after", models.JSONField(blank=True, null=True)),
+                ("actor_id", models.BigIntegerField(blank=True, null=True)),
+                ("actor_label", models.CharField(blank=True, max_length=150)),
+                ("source", models.CharField(max_length=20)),
+                ("reason", models.TextField(blank=True)),
+                ("request_id", models.CharField(blank=True, max_length=32)),
             ],
             options={
-                'ordering': ['-id'],
-                'indexes': [models.Index(fields=['firm_id', '-id'], name='change_firm_idx'), models.Index(fields=['table_name', 'object_id'], name='change_object_idx')],
+                "ordering": ["-id"],
+                "indexes": [
+                    models.Index(fields=["firm_id", "-id"], name="change_firm_idx"),
+                    models.Index(fields=["table_name", "object_id"], name="change_object_idx"),
+                ],
             },
         ),
     ]

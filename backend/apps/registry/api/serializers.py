@@ -28,7 +28,9 @@ class IndustrySerializer(serializers.ModelSerializer):
 class UsccField(serializers.CharField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 40)
-        kwargs.setdefault("help_text", "统一社会信用代码 (GB 32100-2015), 18 characters; full-width input is normalised.")
+        kwargs.setdefault(
+            "help_text", "统一社会信用代码 (GB 32100-2015), 18 characters; full-width input is normalised."
+        )
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> str:
@@ -48,7 +50,10 @@ class FirmSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
     zone = ScopedRelatedField(scope=selectors.zones_writable_by)
     zone_name = serializers.CharField(source="zone.name", read_only=True)
     industry = serializers.CharField(
-        source="industry_id", required=False, allow_null=True, max_length=10,
+        source="industry_id",
+        required=False,
+        allow_null=True,
+        max_length=10,
         help_text="GB/T 4754-2017 class: section letter + 4 digits, e.g. C3511.",
     )
     industry_name = serializers.CharField(source="industry.name", read_only=True, default=None)
@@ -60,15 +65,32 @@ class FirmSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
     class Meta:
         model = Firm
         fields = [
-            "id", "uscc", "name", "registration_date", "legal_form", "joint_stock_date",
-            "industry", "industry_name", "zone", "zone_name", "entered_park_on", "left_park_on",
-            "exit_kind", "exit_note", "in_park", "tags", "address", "legal_representative",
-            "assigned_staff", "assigned_staff_name", "notes", "created_at", "updated_at", "reason",
+            "id",
+            "uscc",
+            "name",
+            "registration_date",
+            "legal_form",
+            "joint_stock_date",
+            "industry",
+            "industry_name",
+            "zone",
+            "zone_name",
+            "entered_park_on",
+            "left_park_on",
+            "exit_kind",
+            "exit_note",
+            "in_park",
+            "tags",
+            "address",
+            "legal_representative",
+            "assigned_staff",
+            "assigned_staff_name",
+            "notes",
+            "created_at",
+            "updated_at",
+            "reason",
         ]
         read_only_fields = ["created_at", "updated_at"]
-        extra_kwargs = {
-            "uscc": {"validators": []},
-        }
 
     def get_assigned_staff_name(self, firm: Firm) -> str | None:
         return str(firm.assigned_staff) if firm.assigned_staff_id else None
@@ -86,7 +108,7 @@ class FirmSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
     def validate_industry(self, value: str | None) -> str | None:
         if value in (None, ""):
             return None
-        code = value.strip().upper()
+        code = str(value).strip().upper()
         if not Industry.objects.filter(code=code, level=4).exists():
             raise serializers.ValidationError(
                 t(
@@ -115,7 +137,9 @@ class FirmSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
             errors["left_park_on"] = [t("离园日期不能早于入园日期。", "The exit date cannot be before the entry date.")]
         registered, converted = value("registration_date"), value("joint_stock_date")
         if registered and converted and converted < registered:
-            errors["joint_stock_date"] = [t("股改日期不能早于成立日期。", "The joint-stock conversion date cannot be before registration.")]
+            errors["joint_stock_date"] = [
+                t("股改日期不能早于成立日期。", "The joint-stock conversion date cannot be before registration.")
+            ]
         if left and not value("exit_kind"):
             attrs["exit_kind"] = ExitKind.MOVED_OUT
         if errors:
@@ -161,7 +185,19 @@ class JournalEntrySerializer(ReasonSerializerMixin, serializers.ModelSerializer)
 
     class Meta:
         model = JournalEntry
-        fields = ["id", "firm", "firm_name", "date", "kind", "title", "body", "author", "author_name", "created_at", "reason"]
+        fields = [
+            "id",
+            "firm",
+            "firm_name",
+            "date",
+            "kind",
+            "title",
+            "body",
+            "author",
+            "author_name",
+            "created_at",
+            "reason",
+        ]
         read_only_fields = ["author", "created_at"]
 
     def get_author_name(self, entry: JournalEntry) -> str | None:
@@ -174,6 +210,17 @@ class ChangeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Change
         fields = [
-            "id", "changed_at", "table_name", "object_id", "action", "actor_id", "actor_label",
-            "source", "reason", "request_id", "changed_fields", "before", "after",
+            "id",
+            "changed_at",
+            "table_name",
+            "object_id",
+            "action",
+            "actor_id",
+            "actor_label",
+            "source",
+            "reason",
+            "request_id",
+            "changed_fields",
+            "before",
+            "after",
         ]

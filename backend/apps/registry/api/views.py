@@ -73,10 +73,18 @@ class FirmViewSet(ScopedModelViewSet):
         data = FirmLeaveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         audit.set_reason(data.validated_data["reason"])
-        probe = FirmSerializer(firm, data={"left_park_on": data.validated_data["date"]}, partial=True, context=self.get_serializer_context())
+        probe = FirmSerializer(
+            firm,
+            data={"left_park_on": data.validated_data["date"]},
+            partial=True,
+            context=self.get_serializer_context(),
+        )
         probe.is_valid(raise_exception=True)
         services.firm_leave_park(
-            firm=firm, date=data.validated_data["date"], kind=data.validated_data["kind"], note=data.validated_data["note"]
+            firm=firm,
+            date=data.validated_data["date"],
+            kind=data.validated_data["kind"],
+            note=data.validated_data["note"],
         )
         return Response(FirmDetailSerializer(firm, context=self.get_serializer_context()).data)
 

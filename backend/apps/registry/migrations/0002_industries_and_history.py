@@ -32,5 +32,8 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(load_industries, migrations.RunPython.noop),
-        *[migrations.RunSQL(audit_trigger_sql(table, column), drop_audit_trigger_sql(table)) for table, column in TABLES.items()],
+        *[
+            migrations.RunSQL(audit_trigger_sql(table, column), drop_audit_trigger_sql(table))
+            for table, column in TABLES.items()
+        ],
     ]

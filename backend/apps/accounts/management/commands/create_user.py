@@ -18,7 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--role", required=True, choices=[r.value for r in Role])
         parser.add_argument("--password", help="If omitted, a random one is generated and printed.")
         parser.add_argument("--firm", action="append", default=[], help="USCC of a firm (enterprise users); repeatable")
-        parser.add_argument("--zone", action="append", default=[], help="Zone code (staff limited to zones); repeatable")
+        parser.add_argument(
+            "--zone", action="append", default=[], help="Zone code (staff limited to zones); repeatable"
+        )
         parser.add_argument("--email", default="")
         parser.add_argument("--display-name", default="")
 
