@@ -80,3 +80,19 @@ def as_user() -> Any:
 def _fast_password_hashing(settings: Any) -> None:
     # PBKDF2 at production strength costs ~0.3 s a user; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: Any, nextitem: Any) -> Any:
+    """A transactional test ends with a flush that also wipes the reference data loaded by data
+    migrations (industry codes, the programme catalogue): load it again once the flush is done."""
+    yield
+    marker = item.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction") and nextitem is not None:
+        from pytest_django.plugin import blocking_manager_key
+
+        from apps.core.reference import load_reference_data
+
+        with item.config.stash[blocking_manager_key].unblock():
+            load_reference_data()

@@ -15,7 +15,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db.models import Func, TextField
 
 GRAMS_SQL = r"""
-CREATE OR REPLACE FUNCTION seedbed_grams(t text) RETURNS text[]
+CREATE OR REPLACE FUNCTION public.seedbed_grams(t text) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
     SELECT COALESCE(array_agg(DISTINCT g), '{}') FROM (
         SELECT substr(lower(t), i, 1) AS g FROM generate_series(1, length(t)) AS i
@@ -25,9 +25,9 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
     WHERE g !~ '\s'
 $$;
 
-CREATE OR REPLACE FUNCTION seedbed_firm_grams(name text, uscc text) RETURNS text[]
+CREATE OR REPLACE FUNCTION public.seedbed_firm_grams(name text, uscc text) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT seedbed_grams(COALESCE(name, '') || ' ' || COALESCE(uscc, ''))
+    SELECT public.seedbed_grams(COALESCE(name, '') || ' ' || COALESCE(uscc, ''))
 $$;
 """
 

@@ -35,3 +35,20 @@ def read_rows() -> list[dict[str, Any]]:
         if r["parent"] and r["parent"] not in known:
             r["parent"] = r["parent"][:3]
     return rows
+
+
+def load_industries(model: Any = None) -> None:
+    """Creates or updates every industry row (parents first); running it again changes nothing."""
+    if model is None:
+        from apps.registry.models import Industry as model
+    for row in read_rows():
+        model.objects.update_or_create(
+            code=row["code"],
+            defaults={
+                "level": row["level"],
+                "section": row["section"],
+                "name": row["name"],
+                "note": row["note"],
+                "parent_id": row["parent"],
+            },
+        )

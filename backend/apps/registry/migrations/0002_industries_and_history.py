@@ -11,20 +11,9 @@ TABLES = {
 
 
 def load_industries(apps, schema_editor):
-    from apps.registry.industries import read_rows
+    from apps.registry.industries import load_industries
 
-    Industry = apps.get_model("registry", "Industry")
-    for row in read_rows():
-        Industry.objects.update_or_create(
-            code=row["code"],
-            defaults={
-                "level": row["level"],
-                "section": row["section"],
-                "name": row["name"],
-                "note": row["note"],
-                "parent_id": row["parent"],
-            },
-        )
+    load_industries(apps.get_model("registry", "Industry"))
 
 
 class Migration(migrations.Migration):
