@@ -107,7 +107,9 @@ class _FigureSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
         return {name: self.validated_data[name] for name in self.figure_model.PERIOD_FIELDS}
 
     def values(self) -> dict[str, Any]:
-        return {name: self.validated_data[name] for name in self.figure_model.VALUE_FIELDS if name in self.validated_data}
+        return {
+            name: self.validated_data[name] for name in self.figure_model.VALUE_FIELDS if name in self.validated_data
+        }
 
 
 class AnnualFiguresSerializer(_FigureSerializer):

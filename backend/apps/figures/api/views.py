@@ -7,7 +7,7 @@ from django.http import FileResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import renderers, status
+from rest_framework import mixins, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core import audit
-from apps.core.api.base import ScopedModelViewSet, StableOrderingFilter
+from apps.core.api.base import ScopedQuerysetMixin, StableOrderingFilter
 from apps.core.i18n import t
 from apps.core.permissions import ADMIN, ENTERPRISE, STAFF
 from apps.figures import selectors, services, uploads
@@ -33,14 +33,20 @@ from apps.figures.models import EvidenceFile, FigureVersion
 REVIEWERS = frozenset({ADMIN, STAFF})
 
 
-class _FiguresViewSet(ScopedModelViewSet):
+class _FiguresViewSet(
+    ScopedQuerysetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     """Enterprise users propose figures for their own firms and edit them while still proposed; staff and
-    administrators enter verified figures directly, and verify or reject proposals. Nothing is deleted:
-    a correction is a new version, and `versions/` lists them all."""
+    administrators enter verified figures directly, and verify or reject proposals. Nothing is deleted
+    (so there is no DELETE route at all): a correction is a new version, and `versions/` lists them all."""
 
     write_roles = frozenset({ADMIN, STAFF, ENTERPRISE})
     action_write_roles = {"verify": REVIEWERS, "reject": REVIEWERS}
-    http_method_names = ["get", "post", "put", "patch", "head", "options"]
     filter_backends = [DjangoFilterBackend, StableOrderingFilter]
 
     def perform_create(self, serializer: Any) -> None:
@@ -141,12 +147,20 @@ class DownloadRenderer(renderers.BaseRenderer):
         return json.dumps(data, ensure_ascii=False).encode()
 
 
-class EvidenceFileViewSet(ScopedModelViewSet):
+class EvidenceFileViewSet(
+    ScopedQuerysetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
     """Evidence files (certificates, audit reports, statements) of a firm, for a fiscal year or a certification.
 
     Upload with multipart/form-data. The type is detected from the content; a file whose content does not
-    match its name is refused. Staff delete any file in scope; an enterprise user deletes its own uploads
-    only while they back no certification and the year's figures are not yet verified.
+    match its name is refused. Files are not edited (no PUT/PATCH): upload a new one. Staff delete any
+    file in scope; an enterprise user deletes its own uploads only while they back no certification and
+    the year's figures are not yet verified.
     """
 
     serializer_class = EvidenceFileSerializer
@@ -154,7 +168,6 @@ class EvidenceFileViewSet(ScopedModelViewSet):
     filter_backends = [DjangoFilterBackend, StableOrderingFilter]
     parser_classes = [MultiPartParser, FormParser]
     write_roles = frozenset({ADMIN, STAFF, ENTERPRISE})
-    http_method_names = ["get", "post", "delete", "head", "options"]
     ordering = ["-id"]
     ordering_fields = ["id", "uploaded_at", "fiscal_year", "size", "original_name"]
 
