@@ -262,3 +262,16 @@ def test_bad_filters_are_400(park, as_user, params):
     response = as_user(park.admin).get(URL, params)
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
+
+
+def test_override_reason_can_come_in_the_change_reason_header(park, as_user):
+    client = as_user(park.staff)
+    response = client.post(
+        URL,
+        event(park.firm_a, "tutoring_accepted", "2022-03-01", override=True),
+        format="json",
+        HTTP_X_CHANGE_REASON="辅导备案材料另存".encode().decode("latin-1"),
+    )
+    assert response.status_code == 201, response.content
+    change = Change.objects.get(table_name="listing_listingevent", object_id=str(response.json()["id"]))
+    assert change.reason == "辅导备案材料另存"

@@ -234,3 +234,15 @@ def test_selectors_take_a_scope_and_a_zone(park):
     scoped = selectors.listing_buckets_on(dt.date(2020, 12, 31), firms=firms_visible_to(park.ent_a))
     assert [s.firm_id for s in scoped["tutoring"]] == [park.firm_a.pk]
     assert set(scoped) == {"tutoring", "in_review", "approved", "listed"}
+
+
+def test_event_list_query_count_does_not_grow_with_events(park, as_user):
+    client = as_user(park.admin)
+    counts = []
+    for n in (2, 20):
+        for _ in range(n):
+            timeline(FirmFactory(zone=park.zone_a), ("pool", "2020-01-01"), ("tutoring_filed", "2021-01-01"))
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(EVENTS, {"page_size": 100}).status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]

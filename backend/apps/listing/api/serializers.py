@@ -8,6 +8,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core import audit
 from apps.core.api.base import ReasonSerializerMixin, ScopedRelatedField
 from apps.core.i18n import t
 from apps.listing import stages
@@ -113,8 +114,8 @@ class ListingEventSerializer(ReasonSerializerMixin, serializers.ModelSerializer)
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        reason = (attrs.get("reason") or "").strip()
         attrs = super().validate(attrs)  # moves `reason` into the change history
+        reason = audit.current().reason  # from the body, or from the X-Change-Reason header
 
         def value(name: str) -> Any:
             return attrs[name] if name in attrs else getattr(self.instance, name, "")
