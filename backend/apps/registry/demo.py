@@ -14,10 +14,9 @@ from django.db import transaction
 
 from apps.accounts.models import Role, User
 from apps.core import audit
+from apps.registry.demo_accounts import DEMO_PASSWORD, DEMO_USERS
 from apps.registry.models import Contact, Firm, JournalEntry, LegalForm, Zone
 from apps.registry.uscc import make
-
-DEMO_PASSWORD = "Seedbed-2026"
 
 ZONES = [
     ("zongbao", "综保区", "江津综合保税区"),
@@ -106,26 +105,6 @@ GIVEN = ["伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "
 GENERATED_FIRMS = 142
 # Jiangjin district's administrative division code, then "MA" (organisation type) as new firms carry.
 USCC_PREFIX = "91500116"
-
-DEMO_USERS: list[dict[str, Any]] = [
-    {"username": "admin", "role": Role.ADMIN, "display_name": "系统管理员", "note": "administrator: everything"},
-    {"username": "staff", "role": Role.STAFF, "display_name": "李服务", "note": "staff: every zone"},
-    {
-        "username": "staff_zb",
-        "role": Role.STAFF,
-        "display_name": "周综保",
-        "note": "staff: 综保区 only",
-        "zones": ["zongbao"],
-    },
-    {"username": "viewer", "role": Role.VIEWER, "display_name": "王领导", "note": "viewer: read-only, every zone"},
-    {
-        "username": "enterprise",
-        "role": Role.ENTERPRISE,
-        "display_name": "威马农机 联系人",
-        "note": "enterprise: 威马农机股份有限公司 only",
-        "firms": ["威马农机股份有限公司"],
-    },
-]
 
 
 def _uscc(rng: random.Random) -> str:
