@@ -9,6 +9,8 @@ from apps.accounts.models import Role, User
 from apps.core.api.base import ReasonSerializerMixin, ScopedRelatedField
 from apps.core.i18n import t
 from apps.core.models import Change
+from apps.programmes.api.serializers import FirmLadderSerializer, FirmTitleSerializer
+from apps.programmes.selectors import firm_standing
 from apps.registry import selectors, uscc
 from apps.registry.models import Contact, ExitKind, Firm, Industry, JournalEntry, Zone
 
@@ -150,9 +152,26 @@ class FirmSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
 class FirmDetailSerializer(FirmSerializer):
     warnings = serializers.SerializerMethodField()
     contacts = serializers.SerializerMethodField()
+    titles = serializers.SerializerMethodField(help_text="Certifications valid today.")
+    ladders = serializers.SerializerMethodField(help_text="Each ladder's rungs and the highest one held today.")
 
     class Meta(FirmSerializer.Meta):
-        fields = [*FirmSerializer.Meta.fields, "warnings", "contacts"]
+        fields = [*FirmSerializer.Meta.fields, "warnings", "contacts", "titles", "ladders"]
+
+    def _standing(self, firm: Firm) -> dict[str, Any]:
+        # titles and ladders come from the same two queries, made once per firm.
+        cache: dict[int, dict[str, Any]] = self.__dict__.setdefault("_standing_cache", {})
+        if firm.pk not in cache:
+            cache[firm.pk] = firm_standing(firm=firm)
+        return cache[firm.pk]
+
+    @extend_schema_field(FirmTitleSerializer(many=True))
+    def get_titles(self, firm: Firm) -> list[dict[str, Any]]:
+        return list(FirmTitleSerializer(self._standing(firm)["titles"], many=True).data)
+
+    @extend_schema_field(FirmLadderSerializer(many=True))
+    def get_ladders(self, firm: Firm) -> list[dict[str, Any]]:
+        return list(FirmLadderSerializer(self._standing(firm)["ladders"], many=True).data)
 
     def get_warnings(self, firm: Firm) -> list[str]:
         warning = uscc.organisation_code_warning(firm.uscc)
