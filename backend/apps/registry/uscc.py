@@ -44,6 +44,13 @@ def validate(raw: str) -> str:
             )
         ) from exc
     except (InvalidFormat, InvalidComponent, ValidationError) as exc:
+        if not code[:8].isdigit():
+            raise UsccError(
+                t(
+                    "统一社会信用代码前 8 位（登记管理部门、机构类别和行政区划码）应为数字。",
+                    "The first 8 characters of a USCC (registering authority, entity type, region code) are digits.",
+                )
+            ) from exc
         raise UsccError(
             t(
                 "统一社会信用代码含有不允许的字符（不使用 I、O、Z、S、V）。",
