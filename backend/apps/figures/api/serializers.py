@@ -210,7 +210,7 @@ class EvidenceFileSerializer(serializers.ModelSerializer):
         return reverse("evidence-file-download", args=[evidence.pk])
 
 
-class EvidenceUploadSerializer(ReasonSerializerMixin, serializers.Serializer):
+class EvidenceUploadSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
     """multipart/form-data: the file plus what it belongs to (a fiscal year, a certification, or both)."""
 
     firm = ScopedRelatedField(scope=firms_visible_to)
@@ -219,3 +219,7 @@ class EvidenceUploadSerializer(ReasonSerializerMixin, serializers.Serializer):
     certification_id = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
     kind = serializers.ChoiceField(choices=EvidenceKind.choices, default=EvidenceKind.OTHER)
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+    class Meta:
+        model = EvidenceFile
+        fields = ["firm", "file", "fiscal_year", "certification_id", "kind", "title", "reason"]

@@ -6,7 +6,7 @@ from typing import Any
 from django.http import FileResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -92,12 +92,12 @@ class _FiguresViewSet(
 
     @action(detail=True, methods=["get"])
     def versions(self, request: Request, pk: str | None = None) -> Response:
-        """Every version of this firm's figures for the same period, newest first."""
+        """Every version of this firm's figures for the same period, newest first (a short, unpaginated list)."""
         figure = self.get_object()
-        page = self.paginate_queryset(selectors.figure_versions(figure, user=request.user))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return Response(self.get_serializer(selectors.figure_versions(figure, user=request.user), many=True).data)
 
 
+@extend_schema_view(versions=extend_schema(responses=AnnualFiguresSerializer(many=True)))
 class AnnualFiguresViewSet(_FiguresViewSet):
     """A firm's figures per fiscal year, every version kept. Enterprise users propose for their own firms and
     edit while still proposed; staff enter verified values directly, or verify / reject proposals.
@@ -121,6 +121,7 @@ class AnnualFiguresViewSet(_FiguresViewSet):
         return selectors.annual_figures_visible_to(user)
 
 
+@extend_schema_view(versions=extend_schema(responses=MonthlyFiguresSerializer(many=True)))
 class MonthlyFiguresViewSet(_FiguresViewSet):
     """A firm's year-to-date figures per month (the basis of 月度升规), with the same proposal and review flow
     as the annual figures."""
