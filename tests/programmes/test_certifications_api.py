@@ -402,3 +402,24 @@ def test_certification_changes_show_in_the_firm_history(park, as_user):
     cert = client.post(URL, award(park, reason="录入认定结果"), format="json").json()
     history = client.get(f"/api/v1/firms/{park.firm_a.pk}/history/").json()["results"]
     assert any(h["table_name"] == "programmes_certification" and h["object_id"] == str(cert["id"]) for h in history)
+
+
+def test_an_overlap_the_checks_miss_is_still_409_from_the_database(park, as_user, monkeypatch):
+    # Two requests racing past the check in Python: the exclusion constraint answers, as a 409.
+    from apps.programmes import services
+
+    client = as_user(park.staff)
+    assert client.post(URL, award(park), format="json").status_code == 201
+    monkeypatch.setattr(services, "_find_overlap", lambda cert, **kw: None)
+    response = client.post(URL, award(park, certificate_date="2021-06-01", number="GR202151000999"), format="json")
+    assert response.status_code == 409
+    assert "重叠" in response.json()["message"]
+    assert Certification.objects.count() == 1
+
+
+def test_a_revoked_certificate_cannot_be_moved_past_its_revocation(park, as_user):
+    client = as_user(park.staff)
+    cert = client.post(URL, award(park, certificate_date="2021-11-12"), format="json").json()
+    client.post(f"{URL}{cert['id']}/revoke/", {"date": "2022-03-01", "reason": "x"}, format="json")
+    response = client.patch(f"{URL}{cert['id']}/", {"certificate_date": "2022-06-01"}, format="json")
+    assert response.status_code == 400 and "valid_from" in response.json()["errors"]

@@ -209,7 +209,7 @@ def test_an_administrator_adds_next_years_window(park, as_user):
     ],
 )
 def test_bad_deadlines_are_400(park, as_user, extra, field):
-    body = {"programme": "HNTE", "kind": "other", "name": "x", "month": 9, "day": 30, **extra}
+    body = {"programme": "hnte", "kind": "other", "name": "x", "month": 9, "day": 30, **extra}
     response = as_user(park.admin).post(DEADLINES, body, format="json")
     assert response.status_code == 400, response.content
     assert field in response.json()["errors"]

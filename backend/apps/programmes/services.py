@@ -107,6 +107,13 @@ def _check_dates(cert: Certification) -> None:
             errors[name] = [_out_of_range()]
     if not errors and cert.valid_until is not None and cert.valid_until < cert.valid_from:
         errors["valid_until"] = [t("有效期截止日不能早于起始日。", "valid_until cannot be before valid_from.")]
+    if not errors and cert.revoked_on is not None and cert.revoked_on < cert.valid_from:
+        errors["valid_from"] = [
+            t(
+                f"该证书已于 {cert.revoked_on} 撤销，生效日不能晚于撤销日。",
+                f"It was revoked on {cert.revoked_on}; it cannot start after that.",
+            )
+        ]
     if cert.level not in cert.programme.levels:
         allowed = "、".join(cert.programme.levels)
         errors["level"] = [

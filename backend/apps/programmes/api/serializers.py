@@ -32,8 +32,22 @@ def _requested_year(context: dict[str, Any]) -> int:
     return dt.date.today().year
 
 
+class ProgrammeCodeField(serializers.SlugRelatedField):
+    """A programme by its code, case-insensitively: "hnte" finds HNTE."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("slug_field", "code")
+        kwargs.setdefault("queryset", Programme.objects.all())
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str):
+            data = data.strip().upper()
+        return super().to_internal_value(data)
+
+
 class ProgrammeDeadlineSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
-    programme = serializers.SlugRelatedField(slug_field="code", queryset=Programme.objects.all())
+    programme = ProgrammeCodeField(help_text="Programme code, e.g. HNTE.")
     opens_on = serializers.SerializerMethodField(help_text="Opening day in the requested ?year= (default this year).")
     due_on = serializers.SerializerMethodField(
         help_text="Due day in the requested ?year= (default this year); null if the entry does not apply then."
@@ -200,20 +214,6 @@ class ProgrammeSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
         if kind != ValidityKind.YEARS:
             attrs["validity_years"] = None
         return attrs
-
-
-class ProgrammeCodeField(serializers.SlugRelatedField):
-    """A programme by its code, case-insensitively: "hnte" finds HNTE."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("slug_field", "code")
-        kwargs.setdefault("queryset", Programme.objects.all())
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, str):
-            data = data.strip().upper()
-        return super().to_internal_value(data)
 
 
 class CertificationSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
