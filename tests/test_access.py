@@ -9,6 +9,7 @@ New resources are covered automatically; one whose model has no sample below fai
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,13 @@ def api_routes() -> list[Route]:
     return routes
 
 
+def reference_models() -> set[Any]:
+    """Catalogues every role reads: not firm data, so not part of the firm-B walk."""
+    from apps.programmes.models import Programme, ProgrammeDeadline
+
+    return {Industry, Programme, ProgrammeDeadline}
+
+
 def sample_of_firm_b(model: Any, park: Any) -> Any:
     """An object of `model` that belongs to firm B / zone B."""
     from apps.accounts.models import User
@@ -80,8 +88,8 @@ def sample_of_firm_b(model: Any, park: Any) -> Any:
         return park.zone_b
     if model is User:
         return park.ent_b
-    if model is Industry:
-        return Industry.objects.get(code="C3511")  # reference data: the same for everyone
+    if model in reference_models():
+        return model.objects.order_by("pk").first()  # reference data: the same for everyone
     if model is ApiToken:
         return ApiToken.objects.filter(user=park.ent_b).first()
     if model is not None and any(f.name == "firm" for f in model._meta.get_fields()):
@@ -98,10 +106,34 @@ def url_for(route: Route, obj: Any) -> str:
 
 
 @pytest.fixture
-def walk_park(park: Any) -> Any:
-    from apps.accounts.services import api_token_create
+def walk_park(park: Any, settings: Any, tmp_path: Any) -> Any:
+    """The park, plus one object of every resource for firm B (and A), so every route is tried."""
+    from django.core.files.base import ContentFile
 
+    from apps.accounts.services import api_token_create
+    from apps.figures.models import EvidenceFile
+    from tests.figures.factories import PDF_BYTES, AnnualFiguresFactory, MonthlyFiguresFactory
+    from tests.listing.factories import ListingEventFactory
+    from tests.programmes.factories import CertificationFactory
+
+    settings.MEDIA_ROOT = str(tmp_path)
     api_token_create(user=park.ent_b, name="b's integration")
+    for firm in (park.firm_a, park.firm_b):
+        AnnualFiguresFactory(firm=firm, state="proposed", source="enterprise")
+        MonthlyFiguresFactory(firm=firm, state="proposed", source="enterprise")
+        ListingEventFactory(firm=firm, stage="pool", date=dt.date(2021, 3, 1))
+        CertificationFactory(firm=firm)
+        evidence = EvidenceFile(
+            firm=firm,
+            fiscal_year=2022,
+            storage_key=f"{firm.pk:032d}",
+            extension="pdf",
+            original_name="审计报告.pdf",
+            content_type="application/pdf",
+            size=len(PDF_BYTES),
+            sha256="0" * 64,
+        )
+        evidence.file.save("report.pdf", ContentFile(PDF_BYTES), save=True)
     return park
 
 
@@ -129,7 +161,7 @@ def test_enterprise_user_of_firm_a_never_reaches_firm_b(walk_park: Any) -> None:
         if route.name in PUBLIC:
             continue
         if route.detail:
-            if route.model is Industry:
+            if route.model in reference_models():
                 continue  # public reference data
             obj = sample_of_firm_b(route.model, walk_park)
             if obj is None:
@@ -183,7 +215,7 @@ def test_viewer_cannot_write_anything(walk_park: Any) -> None:
 def test_zone_limited_staff_do_not_reach_other_zones(walk_park: Any) -> None:
     client = client_for(walk_park.staff_a)
     for route in api_routes():
-        if not route.detail or route.name in PUBLIC or route.model in (Industry,) or "get" not in route.methods:
+        if not route.detail or route.name in PUBLIC or route.model in reference_models() or "get" not in route.methods:
             continue
         obj = sample_of_firm_b(route.model, walk_park)
         if obj is None or route.model.__name__ in {"Zone", "User", "ApiToken"}:

@@ -30,10 +30,14 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "apps.core",
     "apps.accounts",
     "apps.registry",
+    "apps.listing",
+    "apps.figures",
+    "apps.programmes",
 ]
 
 MIDDLEWARE = [
@@ -126,9 +130,20 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "企业培育台账 — enterprise registry and cultivation tracker.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the installed package, not a CDN: park intranets often have no internet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "ExitKindEnum": "apps.registry.models.ExitKind",
+        "JournalKindEnum": "apps.registry.models.JournalKind",
+        "LegalFormEnum": "apps.registry.models.LegalForm",
+        "RoleEnum": "apps.accounts.models.Role",
+        "CertificationStateEnum": "apps.programmes.models.CertificationState",
+        "DeadlineKindEnum": "apps.programmes.models.DeadlineKind",
+        "LevelEnum": "apps.programmes.models.Level",
+    },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 
@@ -165,6 +180,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 SEEDBED_LOGIN_FAILURE_LIMIT = int(env_str("SEEDBED_LOGIN_FAILURE_LIMIT", "5"))
 SEEDBED_LOGIN_FAILURE_WINDOW_SECONDS = int(env_str("SEEDBED_LOGIN_FAILURE_WINDOW_SECONDS", "900"))
 SEEDBED_MAX_PAGE_SIZE = 500
+SEEDBED_MAX_UPLOAD_BYTES = int(env_str("SEEDBED_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
 
 LOGGING = {
     "version": 1,

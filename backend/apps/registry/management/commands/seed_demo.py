@@ -2,7 +2,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from apps.figures.demo import seed_figures
 from apps.listing.demo import seed_listing
+from apps.programmes.demo import seed_certifications
 from apps.registry.demo import seed_registry
 
 
@@ -14,3 +16,7 @@ class Command(BaseCommand):
         self.stdout.write(f"demo park: {result['firms']} firms ({result['created']} new)")
         listing = seed_listing()
         self.stdout.write(f"listing pipeline: {listing['events']} events ({listing['created']} new)")
+        made = seed_figures()
+        self.stdout.write(f"figures: {made['annual']} annual, {made['monthly']} monthly ({made['created']} new)")
+        certifications = seed_certifications()
+        self.stdout.write(f"certifications: {certifications['certifications']} ({certifications['created']} new)")
