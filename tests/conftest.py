@@ -96,3 +96,12 @@ def pytest_runtest_teardown(item: Any, nextitem: Any) -> Any:
 
         with item.config.stash[blocking_manager_key].unblock():
             load_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def _chinese_by_default() -> Any:
+    """A request in English leaves English active in the thread; each test starts in Chinese."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        yield
