@@ -9,9 +9,10 @@ New resources are covered automatically; one whose model has no sample below fai
 
 from __future__ import annotations
 
-import datetime as dt
+import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -70,11 +71,19 @@ def api_routes() -> list[Route]:
     return routes
 
 
+def sample_modules() -> list[Any]:
+    modules = []
+    for path in sorted(Path(__file__).parent.glob("*/samples.py")):
+        modules.append(importlib.import_module(f"tests.{path.parent.name}.samples"))
+    return modules
+
+
 def reference_models() -> set[Any]:
     """Catalogues every role reads: not firm data, so not part of the firm-B walk."""
-    from apps.programmes.models import Programme, ProgrammeDeadline
-
-    return {Industry, Programme, ProgrammeDeadline}
+    models: set[Any] = {Industry}
+    for module in sample_modules():
+        models.update(getattr(module, "REFERENCE_MODELS", ()))
+    return models
 
 
 def sample_of_firm_b(model: Any, park: Any) -> Any:
@@ -107,33 +116,18 @@ def url_for(route: Route, obj: Any) -> str:
 
 @pytest.fixture
 def walk_park(park: Any, settings: Any, tmp_path: Any) -> Any:
-    """The park, plus one object of every resource for firm B (and A), so every route is tried."""
-    from django.core.files.base import ContentFile
+    """The park, plus one object of every resource for firm A and firm B, so every route is tried.
 
+    Each app's tests provide `tests/<app>/samples.py` with `make_samples(firm)` (one object of each
+    of its firm-owned models) and, if it has catalogues every role reads, `REFERENCE_MODELS`.
+    """
     from apps.accounts.services import api_token_create
-    from apps.figures.models import EvidenceFile
-    from tests.figures.factories import PDF_BYTES, AnnualFiguresFactory, MonthlyFiguresFactory
-    from tests.listing.factories import ListingEventFactory
-    from tests.programmes.factories import CertificationFactory
 
     settings.MEDIA_ROOT = str(tmp_path)
     api_token_create(user=park.ent_b, name="b's integration")
-    for firm in (park.firm_a, park.firm_b):
-        AnnualFiguresFactory(firm=firm, state="proposed", source="enterprise")
-        MonthlyFiguresFactory(firm=firm, state="proposed", source="enterprise")
-        ListingEventFactory(firm=firm, stage="pool", date=dt.date(2021, 3, 1))
-        CertificationFactory(firm=firm)
-        evidence = EvidenceFile(
-            firm=firm,
-            fiscal_year=2022,
-            storage_key=f"{firm.pk:032d}",
-            extension="pdf",
-            original_name="审计报告.pdf",
-            content_type="application/pdf",
-            size=len(PDF_BYTES),
-            sha256="0" * 64,
-        )
-        evidence.file.save("report.pdf", ContentFile(PDF_BYTES), save=True)
+    for module in sample_modules():
+        for firm in (park.firm_a, park.firm_b):
+            module.make_samples(firm)
     return park
 
 
