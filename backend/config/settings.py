@@ -97,6 +97,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The built web front end (frontend/dist) is served as /static/app/; see apps.web.
+STATICFILES_DIRS = [("app", REPO_ROOT / "frontend" / "dist")] if (REPO_ROOT / "frontend" / "dist").is_dir() else []
 MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

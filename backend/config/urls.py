@@ -10,6 +10,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
+    # Last: the web front end takes every path the patterns above do not.
+    path("", include("apps.web.urls")),
 ]
 
 handler400 = "apps.core.views.bad_request"

@@ -1,0 +1,46 @@
+/// <reference types="vitest/config" />
+import { fileURLToPath, URL } from "node:url";
+
+import vue from "@vitejs/plugin-vue";
+import AutoImport from "unplugin-auto-import/vite";
+import { ElementPlusResolver } from "unplugin-vue-components/resolvers";
+import Components from "unplugin-vue-components/vite";
+import { defineConfig } from "vite";
+
+// Django serves the build: index.html through backend/apps/web, the assets as static files under
+// /static/app/ (STATICFILES_DIRS maps frontend/dist there), so the app and the API share one origin.
+export default defineConfig({
+  base: "/static/app/",
+  plugins: [
+    vue(),
+    // Element Plus on demand: only the components and services a page uses end up in the bundle.
+    AutoImport({
+      resolvers: [ElementPlusResolver()],
+      dts: "src/types/auto-imports.d.ts",
+    }),
+    Components({
+      resolvers: [ElementPlusResolver()],
+      dts: "src/types/components.d.ts",
+      dirs: [],
+    }),
+  ],
+  resolve: {
+    alias: { "@": fileURLToPath(new URL("./src", import.meta.url)) },
+  },
+  server: {
+    // `npm run dev` against `./seedbed run` on port 8000.
+    proxy: {
+      "/api": "http://127.0.0.1:8000",
+      "/admin": "http://127.0.0.1:8000",
+    },
+  },
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 1200,
+  },
+  test: {
+    environment: "happy-dom",
+    include: ["src/**/*.spec.ts"],
+  },
+});
