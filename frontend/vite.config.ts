@@ -41,6 +41,7 @@ export default defineConfig({
   },
   test: {
     environment: "happy-dom",
+    environmentOptions: { happyDOM: { url: "http://localhost/" } },
     include: ["src/**/*.spec.ts"],
   },
 });

@@ -5,6 +5,7 @@ import { configureClient } from "@/api/client";
 import App from "@/App.vue";
 import { currentLocale, i18n } from "@/i18n";
 import { router } from "@/router";
+import { handleUnauthorized } from "@/router/session";
 import { useUserStore } from "@/stores/user";
 import "@/styles/index.css";
 
@@ -14,15 +15,7 @@ app.use(pinia).use(i18n).use(router);
 
 configureClient({
   locale: currentLocale,
-  // A 401 after sign-in means the session ended: back to the login page, then back here.
-  onUnauthorized: () => {
-    const user = useUserStore(pinia);
-    if (!user.me) return; // not signed in yet: the router guard is already on its way to the login page
-    user.forget();
-    const here = router.currentRoute.value;
-    if (here.name === "login") return;
-    void router.push({ name: "login", query: { redirect: here.fullPath, expired: "1" } });
-  },
+  onUnauthorized: () => handleUnauthorized(router, useUserStore(pinia)),
 });
 
 document.documentElement.lang = currentLocale();

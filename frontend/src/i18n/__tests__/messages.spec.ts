@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+
+import en from "@/i18n/locales/en";
+import zhCN from "@/i18n/locales/zh-CN";
+
+function keys(messages: object, prefix = ""): string[] {
+  return Object.entries(messages).flatMap(([key, value]) =>
+    typeof value === "string" ? [`${prefix}${key}`] : keys(value as object, `${prefix}${key}.`),
+  );
+}
+
+function values(messages: object): string[] {
+  return Object.values(messages).flatMap((value) => (typeof value === "string" ? [value] : values(value as object)));
+}
+
+describe("messages", () => {
+  it("has the same keys in both languages, none empty", () => {
+    expect(keys(en).sort()).toEqual(keys(zhCN).sort());
+    expect(values(zhCN).filter((v) => !v.trim())).toEqual([]);
+    expect(values(en).filter((v) => !v.trim())).toEqual([]);
+  });
+
+  it("uses the same placeholders in both languages", () => {
+    const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    const zh = Object.fromEntries(keys(zhCN).map((k, i) => [k, values(zhCN)[i]!]));
+    const english = Object.fromEntries(keys(en).map((k, i) => [k, values(en)[i]!]));
+    for (const key of Object.keys(zh)) expect([key, placeholders(english[key]!)]).toEqual([key, placeholders(zh[key]!)]);
+  });
+});
