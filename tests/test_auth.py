@@ -128,3 +128,15 @@ def test_create_user_command(park, capsys):
         call_command("create_user", "lonely", "--role", "enterprise")
     with pytest.raises(CommandError, match="校验位"):
         call_command("create_user", "bad", "--role", "enterprise", "--firm", "91500000MA5U1234XX")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("trusted", "recorded"), [(False, "127.0.0.1"), (True, "203.0.113.9")])
+def test_failed_login_records_the_real_client_address_only_behind_a_trusted_proxy(park, settings, trusted, recorded):
+    from apps.accounts.models import LoginFailure
+
+    settings.SEEDBED_TRUST_X_REAL_IP = trusted
+    APIClient(REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP="203.0.113.9").post(
+        "/api/v1/auth/login/", {"username": "ent_a", "password": "nope"}, format="json"
+    )
+    assert LoginFailure.objects.get(username="ent_a").ip == recorded

@@ -182,6 +182,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 SEEDBED_LOGIN_FAILURE_LIMIT = int(env_str("SEEDBED_LOGIN_FAILURE_LIMIT", "5"))
 SEEDBED_LOGIN_FAILURE_WINDOW_SECONDS = int(env_str("SEEDBED_LOGIN_FAILURE_WINDOW_SECONDS", "900"))
 SEEDBED_MAX_PAGE_SIZE = 500
+# Only behind a proxy that sets X-Real-IP itself (docker-compose's nginx does); else clients could forge it.
+SEEDBED_TRUST_X_REAL_IP = env_bool("SEEDBED_TRUST_X_REAL_IP", False)
 SEEDBED_MAX_UPLOAD_BYTES = int(env_str("SEEDBED_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
 
 LOGGING = {

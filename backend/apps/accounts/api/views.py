@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import login, logout
 from django.db import transaction
 from django.middleware.csrf import get_token
@@ -37,6 +38,9 @@ class LoginFailed(APIException):
 
 
 def _client_ip(request: Request) -> str | None:
+    """The caller's address; behind our own nginx (SEEDBED_TRUST_X_REAL_IP) the one it reports."""
+    if settings.SEEDBED_TRUST_X_REAL_IP and request.META.get("HTTP_X_REAL_IP"):
+        return str(request.META["HTTP_X_REAL_IP"]).strip()[:45] or None
     return request.META.get("REMOTE_ADDR")
 
 
