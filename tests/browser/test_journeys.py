@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,14 @@ def test_staff_searches_opens_a_firm_edits_it_with_a_reason_and_sees_the_history
     expect(table).not_to_contain_text("重庆乙方机械有限公司")
     expect(table).to_contain_text("重庆甲方科技有限公司")
     expect(page).to_have_url(re.compile(r"q=%E7%94%B2%E6%96%B9"))
+
+    # Export exactly what is shown: these filters, these columns.
+    with page.expect_download() as download:
+        page.locator("[data-test=firm-export]").click()
+    csv = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert csv[0].startswith("企业名称,统一社会信用代码,所属片区")
+    assert len(csv) == 2
+    assert csv[1].startswith(f"重庆甲方科技有限公司,{park.firm_a.uscc},甲区")
 
     table.get_by_role("link", name="重庆甲方科技有限公司").click()
     expect(page).to_have_url(re.compile(rf"/firms/{park.firm_a.id}$"))

@@ -1,0 +1,112 @@
+"""PNGs of the main pages in Chinese and English, driven through the real app with the demo park.
+
+    .venv/bin/python -m pytest tests/browser -m screenshots     # writes docs/screenshots/*.png
+
+Opt-in (skipped in a plain test run): it loads the whole demo park and rewrites the committed images.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from apps.registry.demo_accounts import DEMO_PASSWORD
+
+OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+pytestmark = [pytest.mark.browser, pytest.mark.screenshots, pytest.mark.django_db(transaction=True)]
+
+
+def _shoot(page: Any, name: str, lang: str) -> None:
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(OUT / f"{name}.{lang}.png"), full_page=False)
+
+
+def _context(browser: Any, locale: str) -> Any:
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale=locale)
+    context.add_init_script(f"window.localStorage.setItem('seedbed.locale', '{locale}')")
+    return context
+
+
+def _sign_in(page: Any, url: str, username: str) -> None:
+    page.locator("[data-test=login-username]").fill(username)
+    page.locator("[data-test=login-password]").fill(DEMO_PASSWORD)
+    page.locator("[data-test=login-submit]").click()
+    page.wait_for_url(lambda address: "/login" not in address)
+
+
+def test_screenshots_of_the_main_pages(live_server: Any, browser: Any) -> None:
+    call_command("seed_demo", verbosity=0)
+    from apps.registry.models import Firm
+
+    weima = Firm.objects.get(name="威马农机股份有限公司")
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    for locale, lang in (("zh-CN", "zh"), ("en", "en")):
+        context = _context(browser, locale)
+        page = context.new_page()
+        page.goto(f"{live_server.url}/login")
+        _shoot(page, "login", lang)
+
+        _sign_in(page, live_server.url, "staff")
+        expect(page.locator("[data-test=section-chart] canvas")).to_be_visible()
+        _shoot(page, "dashboard", lang)
+
+        page.goto(f"{live_server.url}/firms")
+        expect(page.locator("[data-test=firm-table] .el-table__row").first).to_be_visible()
+        _shoot(page, "firms", lang)
+
+        page.locator("[data-test=firm-search]").fill("电缆")
+        page.locator("[data-test=filter-zone]").click()
+        page.locator(".el-select-dropdown__item:visible").nth(1).click()
+        page.wait_for_timeout(600)
+        _shoot(page, "firms-filtered", lang)
+
+        page.goto(f"{live_server.url}/firms/{weima.id}")
+        expect(page.locator("[data-test=firm-name]")).to_have_text("威马农机股份有限公司")
+        _shoot(page, "firm-basic", lang)
+
+        if lang == "zh":  # one real edit with a reason, so the history shows a before/after
+            page.locator("[data-test=basic-edit]").click()
+            page.locator("[data-test=field-address]").fill("重庆市江津区珞璜镇工业园路 71 号 A 栋")
+            page.locator("[data-test=field-reason]").fill("企业来函更正地址")
+            page.locator("[data-test=basic-save]").click()
+            expect(page.locator("[data-test=basic-address]")).to_contain_text("A 栋")
+        page.locator("[data-test=basic-edit]").click()
+        page.locator("[data-test=field-uscc]").fill("91110000100000589B")
+        page.locator("[data-test=basic-save]").click()
+        expect(page.locator(".el-form-item__error").first).to_be_visible()
+        _shoot(page, "firm-edit-error", lang)
+        page.reload()
+
+        tabs = page.locator("[data-test=firm-tabs] .el-tabs__item")
+        for index, name in ((1, "firm-contacts"), (2, "firm-titles"), (3, "firm-figures"), (4, "firm-listing")):
+            tabs.nth(index).click()
+            page.wait_for_timeout(400)
+            _shoot(page, name, lang)
+        tabs.nth(6).click()
+        history = page.locator("[data-test=history-table]")
+        history.locator(".el-table__expand-icon").first.click()
+        _shoot(page, "firm-history", lang)
+
+        page.locator("[data-test=firm-leave]").click()
+        expect(page.locator("[data-test=leave-dialog]")).to_be_visible()
+        _shoot(page, "firm-leave", lang)
+        page.keyboard.press("Escape")
+
+        page.goto(f"{live_server.url}/no/such/page")
+        _shoot(page, "not-found", lang)
+        context.close()
+
+        context = _context(browser, locale)
+        page = context.new_page()
+        page.goto(f"{live_server.url}/login")
+        _sign_in(page, live_server.url, "enterprise")
+        expect(page.locator("[data-test=firm-name]")).to_have_text("威马农机股份有限公司")
+        _shoot(page, "portal", lang)
+        context.close()
