@@ -21,7 +21,7 @@ describe("messages", () => {
   });
 
   it("uses the same placeholders in both languages", () => {
-    const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    const placeholders = (text: string) => [...new Set([...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]))].sort();
     const zh = Object.fromEntries(keys(zhCN).map((k, i) => [k, values(zhCN)[i]!]));
     const english = Object.fromEntries(keys(en).map((k, i) => [k, values(en)[i]!]));
     for (const key of Object.keys(zh)) expect([key, placeholders(english[key]!)]).toEqual([key, placeholders(zh[key]!)]);

@@ -76,11 +76,11 @@ const en: Messages = {
     noFirms: "No firms in the park yet: add the first one in the firm registry.",
     zoneNote: "Click a number to list that zone's firms.",
     sectionNote: "Sections of GB/T 4754-2017; only sections with firms are shown. Click a bar to list its firms.",
-    unclassified: "{n} more firms have no industry recorded.",
+    unclassified: "{n} more firm has no industry recorded. | {n} more firms have no industry recorded.",
   },
   firms: {
     title: "Firm registry",
-    count: "{n} firms",
+    count: "{n} firm | {n} firms",
     search: "Search",
     searchHint: "Part of the name, or the credit code",
     section: "Section",
@@ -93,7 +93,7 @@ const en: Messages = {
     created: "Firm added",
     export: "Export CSV",
     exportFile: "firms",
-    exported: "Exported {n} firms",
+    exported: "Exported {n} firm | Exported {n} firms",
     columns: "Columns",
     empty: {
       none: "No firms recorded yet.",
@@ -161,7 +161,7 @@ const en: Messages = {
     other: "Other",
   },
   contacts: {
-    count: "{n} contacts",
+    count: "{n} contact | {n} contacts",
     add: "Add a contact",
     edit: "Edit contact",
     empty: "No contacts.",
@@ -176,7 +176,7 @@ const en: Messages = {
     },
   },
   journal: {
-    count: "{n} entries",
+    count: "{n} entry | {n} entries",
     add: "Add a visit note",
     edit: "Edit visit note",
     empty: "No visit notes.",
@@ -198,7 +198,7 @@ const en: Messages = {
     other: "Other",
   },
   history: {
-    count: "{n} changes",
+    count: "{n} change | {n} changes",
     empty: "No changes recorded.",
     newRecord: "(new record)",
     noFields: "No field changed.",
