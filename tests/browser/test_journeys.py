@@ -132,3 +132,31 @@ def test_the_spa_does_not_swallow_the_api_admin_or_health_check(live_server: Any
     assert spa.ok
     assert '<div id="app">' in spa.text()
     assert "no-cache" in spa.headers["cache-control"]
+
+
+def test_staff_records_that_a_firm_left_the_park_after_confirming(
+    park: Any, live_server: Any, page: Any, sign_in: Any
+) -> None:
+    sign_in(page, "staff1", path=f"/login?redirect=/firms/{park.firm_b.id}")
+    expect(page.locator("[data-test=firm-status]")).to_have_text("在园")
+
+    page.locator("[data-test=firm-leave]").click()
+    dialog = page.locator("[data-test=leave-dialog]")
+    date = dialog.locator(".el-date-editor input")
+    date.fill("2024-06-30")
+    date.press("Enter")
+    dialog.locator("[data-test=leave-submit]").click()
+
+    # A second question before anything changes; saying no changes nothing.
+    confirm = page.locator(".el-message-box")
+    expect(confirm).to_contain_text("2024-06-30")
+    confirm.get_by_role("button", name="取消").click()
+    park.firm_b.refresh_from_db()
+    assert park.firm_b.left_park_on is None
+
+    dialog.locator("[data-test=leave-submit]").click()
+    page.locator(".el-message-box").get_by_role("button", name="确定").click()
+    expect(page.locator("[data-test=firm-status]")).to_have_text("已离园")
+    park.firm_b.refresh_from_db()
+    assert str(park.firm_b.left_park_on) == "2024-06-30"
+    assert park.firm_b.exit_kind == "moved_out"
