@@ -38,6 +38,18 @@ export default defineConfig({
     outDir: "dist",
     emptyOutDir: true,
     chunkSizeWarningLimit: 1200,
+    rolldownOptions: {
+      output: {
+        // Named vendor chunks (the framework loads on every page, ECharts only with the dashboard);
+        // Element Plus stays split per page, so a page loads only the components it uses.
+        codeSplitting: {
+          groups: [
+            { name: "vue", test: /node_modules[\\/](@vue|vue|vue-router|pinia|vue-i18n|@intlify)[\\/]/ },
+            { name: "echarts", test: /node_modules[\\/](echarts|zrender|vue-echarts)[\\/]/ },
+          ],
+        },
+      },
+    },
   },
   test: {
     environment: "happy-dom",
