@@ -7,6 +7,7 @@ Opt-in (skipped in a plain test run): it loads the whole demo park and rewrites 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,18 @@ OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 pytestmark = [pytest.mark.browser, pytest.mark.screenshots, pytest.mark.django_db(transaction=True)]
 
 
+# A message key shown instead of its text ("firm.fields.name") means a missing translation.
+RAW_KEY = re.compile(
+    r"\b(?:app|menu|roles|common|layout|login|notFound|dashboard|firms?|legalForm|exitKind|contacts|journal|"
+    r"journalKind|history|titles|level|certState|figures|figureState|listing|listingOutcome|portal)\.[a-zA-Z_]+"
+)
+
+
 def _shoot(page: Any, name: str, lang: str) -> None:
     page.wait_for_load_state("networkidle")
     page.wait_for_timeout(300)
+    text = page.locator("body").inner_text()
+    assert not RAW_KEY.search(text), f"{name}.{lang}: untranslated key {RAW_KEY.search(text)}"
     page.screenshot(path=str(OUT / f"{name}.{lang}.png"), full_page=False)
 
 
