@@ -9,8 +9,9 @@ import { defineConfig } from "vite";
 
 // Django serves the build: index.html through backend/apps/web, the assets as static files under
 // /static/app/ (STATICFILES_DIRS maps frontend/dist there), so the app and the API share one origin.
-export default defineConfig({
-  base: "/static/app/",
+export default defineConfig(({ command }) => ({
+  // The dev server serves the app at its root; the build lives under Django's static URL.
+  base: command === "build" ? "/static/app/" : "/",
   plugins: [
     vue(),
     // Element Plus on demand: only the components and services a page uses end up in the bundle.
@@ -56,4 +57,4 @@ export default defineConfig({
     environmentOptions: { happyDOM: { url: "http://localhost/" } },
     include: ["src/**/*.spec.ts"],
   },
-});
+}));
