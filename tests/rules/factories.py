@@ -31,7 +31,15 @@ def verified(firm: Any, year: int, state: str = FigureState.VERIFIED, **values: 
     )
 
 
-COUNTS = ("staff_total", "st_staff", "rd_staff", "ip_class1", "ip_class2", "ip_class1_high_value", "st_results_converted")
+COUNTS = (
+    "staff_total",
+    "st_staff",
+    "rd_staff",
+    "ip_class1",
+    "ip_class2",
+    "ip_class1_high_value",
+    "st_results_converted",
+)
 
 
 def firm_with(figures: dict[int, dict[str, Any]] | None = None, *, held: tuple[str, ...] = (), **firm: Any) -> Any:

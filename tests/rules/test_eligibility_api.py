@@ -122,7 +122,9 @@ def test_what_if_merges_hypothetical_figures_and_stores_nothing(park, as_user, s
     assert (AnnualFigures.objects.count(), MonthlyFigures.objects.count(), Certification.objects.count()) == counts
     assert Change.objects.count() == changes
     # The verified figures are untouched: the plain evaluation still fails.
-    again = hnte(as_user(park.ent_a).get(f"/api/v1/firms/{short_of_rd.pk}/eligibility/?programme=HNTE&year=2024").json())
+    again = hnte(
+        as_user(park.ent_a).get(f"/api/v1/firms/{short_of_rd.pk}/eligibility/?programme=HNTE&year=2024").json()
+    )
     assert crit(again, "rd_ratio")["status"] == "not_met"
 
 
@@ -184,15 +186,25 @@ def test_titles_held_on_the_evaluation_day_open_direct_routes(park, as_user):
 
     CertificationFactory(firm=park.firm_a, programme=programme("HNTE"), certificate_date=dt.date(2023, 12, 1))
     verified(
-        park.firm_a, 2024, staff_total=100, st_staff=5, rd_expense=0, sales_revenue=M, total_assets=M, ip_class1=0, ip_class2=0
+        park.firm_a,
+        2024,
+        staff_total=100,
+        st_staff=5,
+        rd_expense=0,
+        sales_revenue=M,
+        total_assets=M,
+        ip_class1=0,
+        ip_class2=0,
     )
     body = as_user(park.staff).get(f"/api/v1/firms/{park.firm_a.pk}/eligibility/?programme=TSME&year=2024").json()
     tsme = body["programmes"][0]
     assert crit(tsme, "hnte_direct")["status"] == "met"
     assert crit(tsme, "score")["status"] == "not_met"
     assert tsme["verdict"] == "eligible"  # the direct route replaces the score
-    before = as_user(park.staff).get(
-        f"/api/v1/firms/{park.firm_a.pk}/eligibility/?programme=TSME&year=2024&on=2023-06-30"
-    ).json()
+    before = (
+        as_user(park.staff)
+        .get(f"/api/v1/firms/{park.firm_a.pk}/eligibility/?programme=TSME&year=2024&on=2023-06-30")
+        .json()
+    )
     assert before["programmes"][0]["rule_set"]["code"] == "TSME-2017"
     assert crit(before["programmes"][0], "hnte_direct")["status"] == "not_met"

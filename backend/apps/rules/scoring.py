@@ -55,6 +55,17 @@ def in_band(band: Mapping[str, Any], value: Decimal) -> bool:
     return not ("max_exclusive" in band and value >= band["max_exclusive"])
 
 
+def in_band_exact(band: Mapping[str, Any], num: Decimal, den: Decimal, offset: Decimal = ZERO) -> bool:
+    """Whether num/den − offset falls in the band, compared by multiplying out (den > 0): no rounding at a bound."""
+    if "min" in band and num < (band["min"] + offset) * den:
+        return False
+    if "min_exclusive" in band and num <= (band["min_exclusive"] + offset) * den:
+        return False
+    if "max" in band and num > (band["max"] + offset) * den:
+        return False
+    return not ("max_exclusive" in band and num >= (band["max_exclusive"] + offset) * den)
+
+
 def ratio_band_points(bands: list[Mapping[str, Any]], value: Decimal) -> tuple[Decimal, Decimal]:
     matching = [band_points(b) for b in bands if in_band(b, value)]
     return max(matching, default=(ZERO, ZERO))
@@ -127,8 +138,9 @@ def ratio_item(
     offset: Decimal = ZERO,
 ) -> Item:
     """A sub-item scored on num/den − offset (offset 1 turns this year / last year into a growth rate)."""
-    value = fmt.ratio_value(Decimal(num) / den - offset)
-    low, high = ratio_band_points(bands, value)
+    value = fmt.ratio_value(Decimal(num) / den - offset)  # shown; the bands compare exactly
+    matching = [band_points(b) for b in bands if in_band_exact(b, Decimal(num), Decimal(den), offset)]
+    low, high = max(matching, default=(ZERO, ZERO))
     levers = []
     for band in bands:
         gain = band_points(band)[0] - low
@@ -482,8 +494,9 @@ def growth_score(facts: Facts, env: Env, p: Mapping[str, Any]) -> Outcome:
         if y1 <= 0 or y2 <= 0:
             items.append(Item(key, name, ZERO, ZERO, max_points(p["bands"]), None, ("基数非正", "base not positive")))
             continue
-        rate = fmt.ratio_value((y2 / y1 + y3 / y2) / 2 - 1)
-        low, high = ratio_band_points(p["bands"], rate)
+        exact = (y2 / y1 + y3 / y2) / 2 - 1
+        rate = fmt.ratio_value(exact)
+        low, high = ratio_band_points(p["bands"], exact)
         items.append(Item(key, name, low, high, max_points(p["bands"]), rate, (fmt.pct(rate), fmt.pct_en(rate))))
     return _indicator(reader, items, p)
 
