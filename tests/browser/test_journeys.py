@@ -160,3 +160,20 @@ def test_staff_records_that_a_firm_left_the_park_after_confirming(
     park.firm_b.refresh_from_db()
     assert str(park.firm_b.left_park_on) == "2024-06-30"
     assert park.firm_b.exit_kind == "moved_out"
+
+
+def test_switching_to_english_translates_the_console_and_the_servers_messages(
+    park: Any, live_server: Any, page: Any, sign_in: Any
+) -> None:
+    sign_in(page, "staff1", path="/login?redirect=/firms")
+    page.locator("[data-test=language]").click()
+    page.locator(".el-select-dropdown__item:visible", has_text="English").click()
+    expect(page.locator("[data-menu='/firms']")).to_have_text("Firm registry")
+    expect(page.locator("[data-test=current-role]")).to_have_text("Staff")
+
+    page.locator("[data-test=firm-create]").click()
+    dialog = page.locator("[data-test=create-dialog]")
+    dialog.locator("[data-test=field-name]").fill("Check Co.")
+    dialog.locator("[data-test=create-save]").click()
+    uscc_item = dialog.locator(".el-form-item", has=page.locator("[data-test=field-uscc]"))
+    expect(uscc_item.locator(".el-form-item__error")).to_contain_text("This field")

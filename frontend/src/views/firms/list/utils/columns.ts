@@ -18,15 +18,15 @@ export interface FirmColumn {
 
 export const FIRM_COLUMNS: FirmColumn[] = [
   { key: "name", label: "firm.fields.name", ordering: "name", minWidth: 220, text: (f) => f.name },
-  { key: "uscc", label: "firm.fields.uscc", ordering: "uscc", width: 190, text: (f) => f.uscc },
+  { key: "uscc", label: "firm.fields.uscc", ordering: "uscc", width: 172, text: (f) => f.uscc },
   { key: "zone", label: "firm.fields.zone", width: 120, text: (f) => f.zone_name },
   {
     key: "industry",
     label: "firm.fields.industry",
-    minWidth: 180,
+    minWidth: 160,
     text: (f) => (f.industry ? `${f.industry} ${f.industry_name ?? ""}`.trim() : ""),
   },
-  { key: "tags", label: "firm.fields.tags", minWidth: 150, text: (f) => (f.tags ?? []).join("、") },
+  { key: "tags", label: "firm.fields.tags", minWidth: 130, text: (f) => (f.tags ?? []).join("、") },
   {
     key: "in_park",
     label: "firm.fields.in_park",
