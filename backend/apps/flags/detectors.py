@@ -12,12 +12,20 @@ of that detector's kinds whose condition no longer holds. Detectors are register
         ...
 
 Apps register their detectors in `AppConfig.ready()` (by importing their detectors module).
+
+Set-based detectors may return a `SqlFindings` instead of `Finding` objects: a SELECT the scan runs
+inside PostgreSQL (`INSERT INTO <staging> SELECT …`), so findings never travel through Python. A
+`SqlFindings` is itself an iterable of `Finding`, so a caller that iterates a detector's result
+works either way. `ScanContext.firm_range` (optional) tells a detector that the firms to look at
+are exactly the ids in that closed range; `firm_ids` lists the same firms for detectors that only
+read that field.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,10 +47,20 @@ class ScanContext:
     today: dt.date
     # None means every firm; a list narrows the scan (e.g. re-evaluating one firm after a change).
     firm_ids: list[int] | None = None
+    # When set, the firms of this batch are exactly those with lo <= id <= hi (firm_ids lists them too).
+    firm_range: tuple[int, int] | None = None
 
     @property
     def last_fiscal_year(self) -> int:
         return self.today.year - 1
+
+    def firm_filter_sql(self, column: str) -> tuple[str, list[Any]]:
+        """A SQL condition (and its params) narrowing `column` (a firm id) to this context's firms."""
+        if self.firm_range is not None:
+            return f"{column} BETWEEN %s AND %s", [self.firm_range[0], self.firm_range[1]]
+        if self.firm_ids is not None:
+            return f"{column} = ANY(%s::bigint[])", [list(self.firm_ids)]
+        return "TRUE", []
 
 
 @dataclass(frozen=True)
@@ -67,6 +85,46 @@ class Finding:
     @property
     def key(self) -> tuple[int, str, str, str]:
         return (self.firm_id, self.kind, self.programme_code, self.subject)
+
+
+# The columns, in this order, a SqlFindings query returns.
+SQL_FINDING_COLUMNS = (
+    "firm_id",
+    "kind",
+    "programme_code",
+    "subject",
+    "due_date",
+    "severity",
+    "evidence",
+    "ladder_point",
+)
+
+
+@dataclass(frozen=True)
+class SqlFindings:
+    """Findings as a SELECT returning SQL_FINDING_COLUMNS (evidence as jsonb), with %s params."""
+
+    sql: str
+    params: Sequence[Any] = ()
+
+    def __iter__(self) -> Iterator[Finding]:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, list(self.params))
+            for firm_id, kind, programme_code, subject, due_date, severity, evidence, ladder_point in cursor:
+                if isinstance(evidence, str):
+                    evidence = json.loads(evidence)
+                yield Finding(
+                    firm_id=firm_id,
+                    kind=kind,
+                    programme_code=programme_code or "",
+                    subject=subject or "",
+                    due_date=due_date,
+                    severity=severity,
+                    evidence=evidence or {},
+                    ladder_point=ladder_point,
+                )
 
 
 Detector = Callable[[ScanContext], Iterable[Finding]]
