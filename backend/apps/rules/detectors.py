@@ -89,7 +89,7 @@ def above_size_reached(ctx: ScanContext) -> Iterable[Finding]:
     threshold = Case(
         *[
             When(
-                firm__industry_id__startswith=e["prefix"],
+                firm__industry__code__startswith=e["prefix"],
                 then=Value(e["min"] if e.get("field") == MONTHLY_FIELD and "min" in e else None),
             )
             for e in entries
