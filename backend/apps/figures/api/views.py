@@ -29,6 +29,7 @@ from apps.figures.api.serializers import (
 )
 from apps.figures.filters import AnnualFiguresFilter, EvidenceFileFilter, MonthlyFiguresFilter
 from apps.figures.models import EvidenceFile, FigureVersion
+from apps.imports.export import ExportMixin
 
 REVIEWERS = frozenset({ADMIN, STAFF})
 
@@ -98,7 +99,7 @@ class _FiguresViewSet(
 
 
 @extend_schema_view(versions=extend_schema(responses=AnnualFiguresSerializer(many=True)))
-class AnnualFiguresViewSet(_FiguresViewSet):
+class AnnualFiguresViewSet(ExportMixin, _FiguresViewSet):
     """A firm's figures per fiscal year, every version kept. Enterprise users propose for their own firms and
     edit while still proposed; staff enter verified values directly, or verify / reject proposals.
     `?verified=true` lists only the current verified figures, which rules and reports use."""
@@ -122,7 +123,7 @@ class AnnualFiguresViewSet(_FiguresViewSet):
 
 
 @extend_schema_view(versions=extend_schema(responses=MonthlyFiguresSerializer(many=True)))
-class MonthlyFiguresViewSet(_FiguresViewSet):
+class MonthlyFiguresViewSet(ExportMixin, _FiguresViewSet):
     """A firm's year-to-date figures per month (the basis of 月度升规), with the same proposal and review flow
     as the annual figures."""
 

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from apps.core import audit
 from apps.core.api.base import ScopedModelViewSet, ScopedReadOnlyViewSet
 from apps.core.i18n import t
+from apps.imports.export import ExportMixin
 from apps.listing import selectors, services
 from apps.listing.api.serializers import (
     ListingEventSerializer,
@@ -33,7 +34,7 @@ class ListingDeleteQuerySerializer(serializers.Serializer):
 
 
 @extend_schema_view(destroy=extend_schema(parameters=[ListingDeleteQuerySerializer]))
-class ListingEventViewSet(ScopedModelViewSet):
+class ListingEventViewSet(ExportMixin, ScopedModelViewSet):
     """Dated stage events of the listing pipeline (入库 → … → 上市), recorded by park staff.
 
     Enterprise users read their own firm's events. An event that breaks the stage order is refused

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from apps.core import audit
 from apps.core.api.base import ScopedModelViewSet
 from apps.core.permissions import ADMIN
+from apps.imports.export import ExportMixin
 from apps.programmes import selectors, services
 from apps.programmes.api.serializers import (
     CertificationRenewSerializer,
@@ -56,7 +57,7 @@ class ProgrammeDeadlineViewSet(ScopedModelViewSet):
         return selectors.deadlines_visible_to(user)
 
 
-class CertificationViewSet(ScopedModelViewSet):
+class CertificationViewSet(ExportMixin, ScopedModelViewSet):
     """Certifications: one award of a programme to a firm.
 
     Validity dates are derived from the programme's rule unless given; `state` is derived as of

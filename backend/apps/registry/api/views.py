@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from apps.core import audit
 from apps.core.api.base import ScopedModelViewSet, ScopedReadOnlyViewSet
 from apps.core.permissions import ADMIN, ENTERPRISE, STAFF, VIEWER
+from apps.imports.export import ExportMixin
 from apps.registry import selectors, services
 from apps.registry.api.serializers import (
     ChangeSerializer,
@@ -23,6 +24,7 @@ from apps.registry.api.serializers import (
 )
 from apps.registry.filters import ContactFilter, FirmFilter, IndustryFilter, JournalFilter
 from apps.registry.models import Firm, JournalEntry
+from apps.registry.timeline import TimelineItem, TimelineItemSerializer, firm_timeline
 
 
 class ZoneViewSet(ScopedModelViewSet):
@@ -47,7 +49,7 @@ class IndustryViewSet(ScopedReadOnlyViewSet):
         return selectors.industries_visible_to(user)
 
 
-class FirmViewSet(ScopedModelViewSet):
+class FirmViewSet(ExportMixin, ScopedModelViewSet):
     """The firm registry. Leaving the park sets a date; only administrators erase, and only unreferenced firms."""
 
     filterset_class = FirmFilter
@@ -95,6 +97,16 @@ class FirmViewSet(ScopedModelViewSet):
         firm = self.get_object()
         page = self.paginate_queryset(selectors.firm_history(firm=firm, user=request.user))
         return self.get_paginated_response(ChangeSerializer(page, many=True).data)
+
+    @extend_schema(responses={200: TimelineItemSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def timeline(self, request: Request, pk: str | None = None) -> Response:
+        """What happened to the firm, newest first: certifications awarded, renewed and revoked, listing
+        events, figures verified, and (for park staff) journal entries. One query per source."""
+        firm = self.get_object()
+        # The paginator pages any sequence; the items come from several tables, so they are a list.
+        page: list[TimelineItem] | None = self.paginate_queryset(firm_timeline(firm=firm, user=request.user))  # type: ignore[arg-type]
+        return self.get_paginated_response(TimelineItemSerializer(page, many=True).data)
 
 
 class ContactViewSet(ScopedModelViewSet):
