@@ -22,13 +22,14 @@ def cert(
     code: str,
     start: dt.date,
     *,
-    until: dt.date | None = None,
+    until: dt.date | str | None = "rule",
     dated: dt.date | None = None,
     revoked: dt.date | None = None,
     superseded: dt.date | None = None,
     route: str = "",
 ) -> Certification:
-    """A certification valid from `start` (to `until`, or by the programme's rule), optionally revoked or superseded."""
+    """A certification valid from `start` to `until` (None: open-ended; by default the programme's rule),
+    optionally revoked or superseded. Written straight to the table: the scene, not the rules."""
     values: dict[str, Any] = {
         "firm": firm,
         "programme": programme(code),
@@ -38,6 +39,6 @@ def cert(
         "superseded_on": superseded,
         "entry_route": route,
     }
-    if until is not None:
+    if until != "rule":
         values["valid_until"] = until
     return CertificationFactory(**values)

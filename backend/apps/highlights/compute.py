@@ -181,6 +181,7 @@ def _params(lines: Sequence[LineDef], period: Period, zone_ids: Iterable[int] = 
         "opening": period.opening,
         "start": period.start,
         "end": period.end,
+        "year_end": dt.date(period.year, 12, 31),
         "before": period.start - dt.timedelta(days=1),
         "zone_ids": list(zone_ids),
     }
@@ -214,7 +215,8 @@ def _flags_sql(scope: Scope, *, detail: bool) -> str:
         SELECT lp.line_id, c.firm_id,
             bool_or(c.period @> %(opening)s::date) AS open_valid,
             bool_or(c.period @> %(end)s::date) AS close_valid,
-            bool_or(c.period @> %(end)s::date AND c.certificate_date >= %(start)s::date) AS dated,
+            bool_or(c.period @> %(end)s::date AND c.certificate_date BETWEEN %(start)s::date AND %(year_end)s::date)
+                AS dated,
             COALESCE(bool_or(c.revoked_on BETWEEN %(start)s::date AND %(end)s::date), false) AS revoked
             {cert_ids}
         FROM {t["cert"]} c

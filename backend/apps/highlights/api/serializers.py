@@ -65,6 +65,11 @@ class ReportLineSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
     def validate_code(self, value: str) -> str:
         return _code(value, ReportLine, self.instance)
 
+    def to_representation(self, instance: ReportLine) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        data["programmes"] = sorted(data["programmes"])
+        return data
+
     def validate_programmes(self, value: list[Any]) -> list[Any]:
         if not value:
             raise serializers.ValidationError(t("至少选择一个项目。", "Choose at least one programme."))
