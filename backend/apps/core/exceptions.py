@@ -87,7 +87,7 @@ def _first_message(errors: Any) -> str:
         for key, value in errors.items():
             inner = _first_message(value)
             if inner:
-                return inner if key == "non_field_errors" else f"{key}: {inner}"
+                return inner  # the field is named in `errors`; the message stays readable
     if isinstance(errors, list):
         for item in errors:
             inner = _first_message(item)
