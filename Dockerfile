@@ -1,5 +1,14 @@
 # Seedbed's application image: the Django web app (gunicorn), Celery worker and Celery beat all run
 # from it; docker-compose.yml picks the command. See docs/operations.md.
+# Stage 1: the web front end (Vue 3 + Vite), built once; only its dist/ goes into the app image.
+FROM node:20-slim AS frontend
+WORKDIR /build/frontend
+COPY frontend/package.json frontend/package-lock.json frontend/.npmrc ./
+RUN npm ci --no-audit --no-fund
+COPY frontend/ ./
+RUN npm run build
+
+# Stage 2: the application image.
 FROM python:3.11-slim
 
 ENV PYTHONUNBUFFERED=1 \
@@ -18,6 +27,8 @@ COPY requirements.txt /app/requirements.txt
 RUN pip install --compile -r /app/requirements.txt
 
 COPY backend/ /app/backend/
+# settings map frontend/dist to /static/app/; collectstatic below copies it into the static files.
+COPY --from=frontend /build/frontend/dist /app/frontend/dist
 COPY deploy/release.sh /app/deploy/release.sh
 
 WORKDIR /app/backend
