@@ -55,7 +55,8 @@ def test_threshold_reached_the_first_month_year_to_date_revenue_crossed():
         "month": 6,
         "value": "20000000.00",
     }
-    assert "¥2000 万" in found.evidence["text_zh"]
+    assert "¥2000 万" in found.evidence["summary"]
+    assert "apply for monthly entry by 2025-07-05" in found.evidence["summary_en"]
 
 
 def test_threshold_by_industry_and_not_for_holders_proposals_or_firms_that_left():

@@ -58,7 +58,9 @@ def firms_in_park(ctx: ScanContext) -> QuerySet[Firm]:
     firms = Firm.objects.filter(Q(left_park_on__isnull=True) | Q(left_park_on__gt=ctx.today)).filter(
         Q(entered_park_on__isnull=True) | Q(entered_park_on__lte=ctx.today)
     )
-    if ctx.firm_ids is not None:
+    if ctx.firm_range is not None:
+        firms = firms.filter(pk__gte=ctx.firm_range[0], pk__lte=ctx.firm_range[1])
+    elif ctx.firm_ids is not None:
         firms = firms.filter(pk__in=list(ctx.firm_ids))
     return firms
 
@@ -114,6 +116,12 @@ def above_size_reached(ctx: ScanContext) -> Iterable[Finding]:
         category = (entry.get("label_zh", entry.get("prefix", "")), entry.get("label_en", entry.get("prefix", "")))
         due = _next_month_day(year, month, apply_by_day)
         period = f"{year}-{month:02d}"
+        summary = (
+            f"{year} 年 1–{month} 月累计主营业务收入 {fmt.money_zh(revenue)}，达到{category[0]}入库标准"
+            f" {fmt.money_zh(minimum)}；请于 {due.isoformat()} 前申报月度入库",
+            f"Year-to-date main-business revenue {fmt.money_en(revenue)} (Jan–{period}) reached the"
+            f" {category[1]} threshold {fmt.money_en(minimum)}; apply for monthly entry by {due.isoformat()}",
+        )
         yield Finding(
             firm_id=firm_id,
             kind="threshold_reached",
@@ -132,10 +140,10 @@ def above_size_reached(ctx: ScanContext) -> Iterable[Finding]:
                 ],
                 "threshold": fmt.plain(minimum),
                 "gaps": [],
-                "text_zh": f"{year} 年 1–{month} 月累计主营业务收入 {fmt.money_zh(revenue)}，达到{category[0]}入库标准"
-                f" {fmt.money_zh(minimum)}；请于 {due.isoformat()} 前申报月度入库",
-                "text_en": f"Year-to-date main-business revenue {fmt.money_en(revenue)} (Jan–{period}) reached the"
-                f" {category[1]} threshold {fmt.money_en(minimum)}; apply for monthly entry by {due.isoformat()}",
+                "programme_name": rule_set.programme.name_zh,
+                "programme_name_en": rule_set.programme.name_en,
+                "summary": summary[0],
+                "summary_en": summary[1],
             },
         )
 
@@ -183,7 +191,8 @@ def _next_windows(today: dt.date) -> dict[str, dt.date]:
 
 
 def evidence_of(result: ProgrammeResult, **extra: Any) -> dict[str, Any]:
-    """Inputs, rule-set version, gaps (both languages), every criterion, manual criteria still to check."""
+    """Inputs, rule-set version, gaps (both languages), every criterion, manual criteria still to check,
+    and a summary in both languages (what a notification says)."""
     body = programme_json(result, frozenset(), None)
     inputs: list[dict[str, Any]] = []
     for criterion in body["criteria"]:
@@ -191,7 +200,22 @@ def evidence_of(result: ProgrammeResult, **extra: Any) -> dict[str, Any]:
             entry = {"field": item["field"], "fiscal_year": item["fiscal_year"], "value": item["value"]}
             if entry not in inputs:
                 inputs.append(entry)
-    return {**body, "inputs": inputs, **extra}
+    zh, en = body["verdict_text"]["zh"], body["verdict_text"]["en"]
+    if result.verdict != ELIGIBLE:  # a near miss: say exactly what is short
+        failing = [c for c in body["criteria"] if c["status"] == "not_met" and not c["indicator"]]
+        zh += "。" + "；".join(c["text"]["zh"] for c in failing)
+        en += ". " + "; ".join(c["text"]["en"] for c in failing)
+    programme = result.programme
+    version = f"{result.rule_set.code} r{result.rule_set.revision}" if result.rule_set else ""
+    return {
+        **body,
+        "inputs": inputs,
+        "programme_name": programme.name_zh,
+        "programme_name_en": programme.name_en or programme.name_zh,
+        "summary": f"{programme.name_zh}（{result.fiscal_year} 年度数据，{version}）：{zh}",
+        "summary_en": f"{programme.name_en or programme.name_zh} (FY{result.fiscal_year} figures, {version}): {en}",
+        **extra,
+    }
 
 
 def _eligibility_pass(ctx: ScanContext) -> dict[str, list[Finding]]:
