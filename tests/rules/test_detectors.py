@@ -102,7 +102,7 @@ def test_threshold_is_narrowed_to_the_firms_asked_for():
     assert [f.firm_id for f in found] == [b.pk]
 
 
-# ------------------------------------------------------------------------------------------------ eligible / upgrade / near miss
+# -------------------------------------------------------------------------------- eligible / upgrade / near miss
 
 
 def test_eligible_for_a_programme_not_held_with_manual_criteria_in_the_evidence():

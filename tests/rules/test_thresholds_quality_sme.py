@@ -55,7 +55,8 @@ def test_isme_one_yuan_less_rd_drops_innovation_below_twenty():
 
 
 def test_isme_group_minimum_fails_even_when_the_total_passes():
-    """High-value class-I IP (20) + R&D 5 % (20) + tag (10) + share 66.7 % (15) = 65, but growth 0 + debt 80 % 0 < 15."""
+    """High-value class-I IP (20) + R&D 5 % (20) + tag (10) + share 66.7 % (15) = 65,
+    but growth 0 + debt 80 % 0 < 15."""
     firm = firm_with(
         isme(
             ip_class1=1,

@@ -160,7 +160,11 @@ def _findings(ctx: ScanContext) -> dict[str, list[Finding]]:
     if cached is not None and cached[0]() is ctx:
         return cached[1]
     found = _eligibility_pass(ctx)
-    _passes[key] = (weakref.ref(ctx, lambda _ref, key=key: _passes.pop(key, None)), found)
+
+    def forget(_ref: weakref.ref[ScanContext]) -> None:
+        _passes.pop(key, None)
+
+    _passes[key] = (weakref.ref(ctx, forget), found)
     return found
 
 

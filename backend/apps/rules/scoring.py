@@ -490,7 +490,7 @@ def growth_score(facts: Facts, env: Env, p: Mapping[str, Any]) -> Outcome:
         ("net_assets", ("净资产增长率", "net-asset growth"), net),
         ("sales", ("销售收入增长率", "sales growth"), sales),
     ):
-        y1, y2, y3 = (Decimal(v) for v in values)
+        y1, y2, y3 = (Decimal(v or 0) for v in values)
         if y1 <= 0 or y2 <= 0:
             items.append(Item(key, name, ZERO, ZERO, max_points(p["bands"]), None, ("基数非正", "base not positive")))
             continue

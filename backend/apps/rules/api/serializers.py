@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from apps.core.api.base import ReasonSerializerMixin
@@ -105,15 +106,17 @@ class RuleSetSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
         return attrs
 
 
-class MetricParameterSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    required = serializers.BooleanField()
+# Response shapes for the schema; inline, because "required" and "label" are also Field attributes.
+def _parameters() -> serializers.Serializer:
+    return inline_serializer(
+        "MetricParameter", {"name": serializers.CharField(), "required": serializers.BooleanField()}, many=True
+    )
 
 
 class MetricSerializer(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField()
-    parameters = MetricParameterSerializer(many=True)
+    parameters = _parameters()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -161,22 +164,24 @@ class EligibilityQuerySerializer(serializers.Serializer):
         return value
 
 
+def _label(name: str) -> str:
+    return str(getattr(AnnualFigures._meta.get_field(name), "verbose_name", name))
+
+
 def _figure_fields() -> dict[str, serializers.Field]:
     found: dict[str, serializers.Field] = {}
     for name in ANNUAL_MONEY_FIELDS:
         kwargs: dict[str, Any] = {"max_digits": 18, "decimal_places": 2, "required": False, "allow_null": True}
         if name not in SIGNED_MONEY_FIELDS:
             kwargs.update(min_value=Decimal(0), error_messages={"min_value": negative_message(name)})
-        found[name] = serializers.DecimalField(
-            **kwargs, help_text=str(AnnualFigures._meta.get_field(name).verbose_name)
-        )
+        found[name] = serializers.DecimalField(**kwargs, help_text=_label(name))
     for name in ANNUAL_COUNT_FIELDS:
         found[name] = serializers.IntegerField(
             required=False,
             allow_null=True,
             min_value=0,
             error_messages={"min_value": negative_message(name)},
-            help_text=str(AnnualFigures._meta.get_field(name).verbose_name),
+            help_text=_label(name),
         )
     return found
 
@@ -211,12 +216,18 @@ class WhatIfSerializer(EligibilityQuerySerializer):
 # Response shapes, for the schema.
 
 
-class InputSerializer(serializers.Serializer):
-    field = serializers.CharField()
-    label = serializers.CharField()
-    fiscal_year = serializers.IntegerField(allow_null=True)
-    value = serializers.JSONField(allow_null=True)
-    hypothetical = serializers.BooleanField()
+def _inputs() -> serializers.Serializer:
+    return inline_serializer(
+        "EligibilityInput",
+        {
+            "field": serializers.CharField(),
+            "label": serializers.CharField(),
+            "fiscal_year": serializers.IntegerField(allow_null=True),
+            "value": serializers.JSONField(allow_null=True),
+            "hypothetical": serializers.BooleanField(),
+        },
+        many=True,
+    )
 
 
 class GapSerializer(serializers.Serializer):
@@ -233,24 +244,30 @@ class GapSerializer(serializers.Serializer):
     text_en = serializers.CharField()
 
 
-class CriterionResultSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
-    kind = serializers.ChoiceField(choices=CriterionKind.choices)
-    metric = serializers.CharField()
-    group = serializers.CharField()
-    indicator = serializers.BooleanField()
-    unconfirmed = serializers.BooleanField()
-    notes = serializers.CharField()
-    status = serializers.ChoiceField(choices=["met", "not_met", "unknown", "manual"])
-    value = serializers.JSONField(allow_null=True)
-    required = serializers.JSONField(allow_null=True)
-    unit = serializers.CharField()
-    shortfall = serializers.CharField(allow_null=True, help_text="How far below the requirement, 0.08 = 8 %.")
-    text = serializers.CharField()
-    inputs = InputSerializer(many=True)
-    gaps = GapSerializer(many=True)
-    details = serializers.JSONField(allow_null=True)
+def _criteria() -> serializers.Serializer:
+    return inline_serializer(
+        "CriterionResult",
+        {
+            "code": serializers.CharField(),
+            "name": serializers.CharField(),
+            "kind": serializers.ChoiceField(choices=CriterionKind.choices),
+            "metric": serializers.CharField(),
+            "group": serializers.CharField(),
+            "indicator": serializers.BooleanField(),
+            "unconfirmed": serializers.BooleanField(),
+            "notes": serializers.CharField(),
+            "status": serializers.ChoiceField(choices=["met", "not_met", "unknown", "manual"]),
+            "value": serializers.JSONField(allow_null=True),
+            "required": serializers.JSONField(allow_null=True),
+            "unit": serializers.CharField(),
+            "shortfall": serializers.CharField(allow_null=True, help_text="How far below the requirement, 0.08 = 8 %."),
+            "text": serializers.CharField(),
+            "inputs": _inputs(),
+            "gaps": GapSerializer(many=True),
+            "details": serializers.JSONField(allow_null=True),
+        },
+        many=True,
+    )
 
 
 class RuleSetVersionSerializer(serializers.Serializer):
@@ -287,7 +304,7 @@ class ProgrammeEligibilitySerializer(serializers.Serializer):
     requirements = RequirementSerializer(many=True)
     manual_to_check = ManualCheckSerializer(many=True)
     gaps = GapSerializer(many=True)
-    criteria = CriterionResultSerializer(many=True)
+    criteria = _criteria()
 
 
 class EligibilitySerializer(serializers.Serializer):
