@@ -52,11 +52,17 @@ def neutralise(value: object) -> object:
     return value
 
 
+_NEUTRALISED = set("=+-@\t\r")
 _BLANKS = {"", "-", "—", "－", "/", "／", "无", "n/a", "na", "none", "null"}
 
 
 def text(value: object) -> str:
     """The cell as trimmed text ('' for empty). Undoes our own formula neutralisation."""
+    if type(value) is str:  # the common case first: large imports call this for every cell
+        out = value.strip()
+        if out[:1] == "'" and out[1:2] in _NEUTRALISED:
+            return out[1:]
+        return out
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -103,11 +109,16 @@ def date(value: object, column: str) -> dt.date | None:
         if 10_000 <= value < 80_000:  # an Excel serial day number: the cell lost its date format
             return _EXCEL_EPOCH + dt.timedelta(days=int(value))
         value = str(int(value)) if float(value).is_integer() else str(value)
+    if type(value) is str and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)  # the common case, fast
+        except ValueError:
+            pass
     raw = nfkc(str(value).strip())
     if raw == "" or raw.lower() in _BLANKS:
         return None
     try:
-        return dt.date.fromisoformat(raw)  # the common case, fast
+        return dt.date.fromisoformat(raw)
     except ValueError:
         pass
     match = _DATE_RE.match(raw) or _COMPACT_DATE_RE.match(raw)
@@ -220,6 +231,16 @@ def uscc(value: object, column: str) -> str:
     except uscc_rules.UsccError as exc:
         message = both(exc.args[0])
         raise CellError(Msg(f"“{column}”：{message.zh}", f"'{column}': {message.en}")) from None
+
+
+def uscc_normalised(value: object) -> str:
+    """The code as written, normalised (half-width, no spaces or dashes, upper case) but not checked."""
+    if value is None:
+        return ""
+    raw = text(value)
+    if raw.isascii():
+        return raw.replace(" ", "").replace("-", "").upper()
+    return uscc_rules.normalise(raw)
 
 
 def _uscc_check_ok(code: str) -> bool:

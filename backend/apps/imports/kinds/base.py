@@ -205,7 +205,6 @@ class Kind:
                     self.run.progress("reading", done, max(done, self.run.options.estimated_rows))
         self.run.counts.rows_total = done + self.run.counts.skipped
         self.run.progress("checking", done, done)
-        self.sql("ANALYZE {st}")
 
     def drop(self) -> None:
         self.sql("DROP TABLE IF EXISTS {st}")
@@ -285,20 +284,44 @@ class Kind:
             )
         return code, name_key(name) if name else ""
 
-    def resolve_firms(self, *, missing_uscc_is_error: bool = True) -> None:
-        """firm_id and firm_zone from the USCC, or from the exact name when the row has no USCC."""
-        self.sql(
-            "UPDATE {st} SET firm_id = f.id, firm_zone = f.zone_id FROM registry_firm f"
-            " WHERE {st}.uscc <> '' AND f.uscc = {st}.uscc"
-        )
+    def firm_code(self, row: int, values: list[Any]) -> tuple[str, str]:
+        """(uscc, name key) for a row that must name a firm already registered.
+
+        The code is only normalised here, not checked: a row whose code is not registered is an error
+        anyway, and `resolve_firms` then says what is wrong with it (length, characters, check
+        character) or that the firm is not registered. The name counts only without a code.
+        """
+        from apps.imports import cells
+
+        at = self.header.columns
+        raw = values[at["uscc"].index] if "uscc" in at else None
+        code = cells.uscc_normalised(raw)
+        if code:
+            return code, ""
+        name = cells.text(values[at["name"].index]) if "name" in at else ""
+        if not name:
+            self.run.add(
+                row,
+                f"{self.label('uscc')}/{self.label('name')}",
+                Msg("请填写统一社会信用代码或企业名称。", "Give the USCC or the firm name."),
+            )
+        return "", name_key(name) if name else ""
+
+    def resolve_firms(self, *, missing_uscc_is_error: bool = True, by_code: bool = True) -> None:
+        """firm_id and firm_zone from the USCC, or from the exact name when the row has no USCC.
+
+        `by_code=False`: the kind already looked the codes up in a pass of its own.
+        """
+        if by_code:
+            self.sql(
+                "UPDATE {st} SET firm_id = f.id, firm_zone = f.zone_id FROM registry_firm f"
+                " WHERE {st}.uscc <> '' AND f.uscc = {st}.uscc"
+            )
         if missing_uscc_is_error:
             self.fail(
                 self.rows("SELECT row_no, uscc FROM {st} WHERE uscc <> '' AND firm_id IS NULL"),
                 USCC.key,
-                lambda code: Msg(
-                    f"统一社会信用代码为 {code} 的企业尚未登记，请先导入或登记该企业。",
-                    f"No firm with USCC {code} is registered; import or register the firm first.",
-                ),
+                self._unknown_code,
             )
         if not self.rows("SELECT 1 FROM {st} WHERE uscc = '' AND name_key <> '' LIMIT 1"):
             return
@@ -326,6 +349,18 @@ class Kind:
                 f"没有名称为“{name}”的已登记企业；请填写统一社会信用代码。",
                 f"No registered firm is named '{name}'; give the USCC.",
             ),
+        )
+
+    def _unknown_code(self, code: str) -> Msg:
+        from apps.imports import cells
+
+        try:
+            cells.uscc(code, self.label(USCC.key))
+        except CellError as exc:
+            return exc.message
+        return Msg(
+            f"统一社会信用代码为 {code} 的企业尚未登记，请先导入或登记该企业。",
+            f"No firm with USCC {code} is registered; import or register the firm first.",
         )
 
     def zones_allowed(self) -> list[int] | None:

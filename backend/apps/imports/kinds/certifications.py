@@ -79,6 +79,9 @@ class CertificationsKind(Kind):
         ("vend", "date"),
         ("new_batch", "text"),
         ("renews_id", "bigint"),
+        ("c_revoked", "date"),
+        ("c_superseded", "date"),
+        ("c_renews", "bigint"),
     )
 
     def prepare(self) -> None:
@@ -89,35 +92,40 @@ class CertificationsKind(Kind):
                     self.programmes[cells.name_key(word).lower()] = programme
         self.default_programme: Programme | None = self.run.options.programme
         self.default_level = self.run.options.level
+        self.at = {key: matched.index for key, matched in self.header.columns.items()}
+        # Recognition lists carry a handful of dates: the derived end of validity is computed once per date.
+        self.derived: dict[tuple[int, dt.date], dt.date | None] = {}
 
     def parse(self, row: int, values: list[Any]) -> tuple[Any, ...]:
-        code, name = self.firm_cells(row)
-        number = cells.text(self.cell_value(row, "number")) if self.header.has("number") else ""
-        number = self.read_checked(row, "number", number, 100)
-        batch = cells.text(self.cell_value(row, "batch")) if self.header.has("batch") else ""
-        batch = self.read_checked(row, "batch", batch, 100)
-        day = self.read(row, "certificate_date", cells.date)
-        if day is None and not self._date_error(row):
-            self.error(row, "certificate_date", Msg("请填写发证日期。", "The certificate date is missing."))
-        elif day is not None and not EARLIEST <= day <= LATEST:
-            self.error(
-                row,
-                "certificate_date",
-                Msg(
-                    f"发证日期须在 {EARLIEST} 至 {LATEST} 之间。", f"The date must be between {EARLIEST} and {LATEST}."
-                ),
-            )
-            day = None
-        programme = self._programme(row)
-        level = self._level(row, programme)
-        until = self.read(row, "valid_until", cells.date)
+        # The hot loop of a large import: plain index lookups, and the rare cases in helpers.
+        at = self.at
+        code, name = self.firm_code(row, values)
+        number = cells.text(values[at["number"]]) if "number" in at else ""
+        if len(number) > 100:
+            number = self.read_checked(row, "number", number, 100)
+        batch = cells.text(values[at["batch"]]) if "batch" in at else ""
+        if len(batch) > 100:
+            batch = self.read_checked(row, "batch", batch, 100)
+        day = self._certificate_date(row, values)
+        if "programme" in at or "level" in at or self.default_programme is None:
+            programme = self._programme(row)
+            level = self._level(row, programme)
+        else:
+            programme = self.default_programme
+            level = self._default_level(row, programme)
+        until = self.read(row, "valid_until", cells.date) if "valid_until" in at else None
         if until is not None and day is not None and until < day:
             self.error(
                 row,
                 "valid_until",
                 Msg("有效期截止日不能早于发证日期。", "The end of validity cannot be before the certificate date."),
             )
-        derived = validity_for(programme, day)[1] if programme is not None and day is not None else None
+        derived = None
+        if programme is not None and day is not None:
+            key = (programme.pk, day)
+            if key not in self.derived:
+                self.derived[key] = validity_for(programme, day)[1]
+            derived = self.derived[key]
         return (
             code,
             name,
@@ -130,16 +138,45 @@ class CertificationsKind(Kind):
             derived,
         )
 
+    def _certificate_date(self, row: int, values: list[Any]) -> dt.date | None:
+        if "certificate_date" not in self.at:
+            return None
+        try:
+            day = cells.date(values[self.at["certificate_date"]], self.label("certificate_date"))
+        except cells.CellError as exc:
+            self.error(row, "certificate_date", exc.message)
+            return None
+        if day is None:
+            self.error(row, "certificate_date", Msg("请填写发证日期。", "The certificate date is missing."))
+        elif not EARLIEST <= day <= LATEST:
+            self.error(
+                row,
+                "certificate_date",
+                Msg(
+                    f"发证日期须在 {EARLIEST} 至 {LATEST} 之间。", f"The date must be between {EARLIEST} and {LATEST}."
+                ),
+            )
+            return None
+        return day
+
+    def _default_level(self, row: int, programme: Programme) -> str:
+        """The form's programme and level, checked once and then reused for every row."""
+        if not hasattr(self, "_form_level"):
+            before = len(self.run.errors.get(row, []))
+            self._form_level = self._level(row, programme)
+            errors = self.run.errors.get(row, [])
+            self._form_level_errors = errors[before:]
+            return self._form_level
+        for error in self._form_level_errors:
+            self.run.add(row, error.column, error.message)
+        return self._form_level
+
     def read_checked(self, row: int, key: str, value: str, limit: int) -> str:
         try:
             return cells.max_length(value, self.label(key), limit)
         except cells.CellError as exc:
             self.error(row, key, exc.message)
             return value[:limit]
-
-    def _date_error(self, row: int) -> bool:  # a date that could not be read was already reported
-        label = self.label("certificate_date")
-        return any(error.column == label for error in self.run.errors.get(row, []))
 
     def _programme(self, row: int) -> Programme | None:
         raw = cells.text(self.cell_value(row, "programme")) if self.header.has("programme") else ""
@@ -195,13 +232,45 @@ class CertificationsKind(Kind):
 
     # ---- checks ---------------------------------------------------------------------------
 
-    def check(self) -> None:
-        self.resolve_firms()
-        self.check_scope()
+    # What each good row will hold, from the row (t) and the certification it matched (c, or none): an
+    # existing one keeps its dates unless the certificate date changes (then they follow the programme's
+    # rule again) or 有效期至 is given; a new one has the derived validity.
+    _VFROM = "CASE WHEN c.id IS NOT NULL AND t.cdate = c.certificate_date THEN c.valid_from ELSE t.cdate END"
+    _VUNTIL = (
+        "CASE WHEN t.vu IS NOT NULL THEN t.vu WHEN c.id IS NOT NULL AND t.cdate = c.certificate_date"
+        " THEN c.valid_until ELSE t.vu_derived END"
+    )
+    _BATCH = "COALESCE(t.batch, c.batch, '')"
+
+    def _resolve(self, join: str, where: str) -> None:
+        """One pass over the rows: the firm by USCC, the certification matched, and the values to write."""
         self.sql(
-            "UPDATE {st} SET cert_id = c.id, cert_firm = c.firm_id FROM programmes_certification c"
-            " WHERE {st}.number <> '' AND c.programme_id = {st}.programme_id AND c.number = {st}.number"
+            "UPDATE {st} t SET firm_id = COALESCE(t.firm_id, f.id), firm_zone = COALESCE(t.firm_zone, f.zone_id),"  # noqa: S608
+            " cert_id = c.id, cert_firm = c.firm_id,"
+            f" vfrom = {self._VFROM}, vuntil = {self._VUNTIL},"
+            f" vend = LEAST({self._VUNTIL}, c.revoked_on - 1, c.superseded_on - 1), new_batch = {self._BATCH},"
+            " c_revoked = c.revoked_on, c_superseded = c.superseded_on, c_renews = c.renews_id,"
+            " action = CASE WHEN c.id IS NULL THEN 'create'"
+            f"  WHEN c.certificate_date = t.cdate AND c.level = t.level AND c.batch = {self._BATCH}"
+            f"  AND c.valid_from = {self._VFROM} AND c.valid_until IS NOT DISTINCT FROM {self._VUNTIL}"
+            "  THEN 'unchanged' ELSE 'update' END"
+            " FROM {st} s LEFT JOIN registry_firm f ON s.uscc <> '' AND f.uscc = s.uscc"
+            f" LEFT JOIN programmes_certification c ON {join}"
+            f" WHERE t.row_no = s.row_no AND {where}"
         )
+
+    def check(self) -> None:
+        # The common case in one pass: rows with a certificate number (matched on programme + number).
+        self._resolve("s.number <> '' AND c.programme_id = s.programme_id AND c.number = s.number", "true")
+        self.resolve_firms(by_code=False)
+        # Rows without a number are matched on firm, programme, level and certificate date, once firms are known.
+        if self.rows("SELECT 1 FROM {st} WHERE number = '' AND firm_id IS NOT NULL LIMIT 1"):
+            self._resolve(
+                "c.number = '' AND c.firm_id = s.firm_id AND c.programme_id = s.programme_id AND c.level = s.level"
+                " AND c.certificate_date = s.cdate",
+                "t.number = '' AND t.firm_id IS NOT NULL",
+            )
+        self.check_scope()
         self.fail(
             self.rows(
                 "SELECT row_no, number FROM {st} WHERE NOT bad AND cert_id IS NOT NULL AND firm_id IS NOT NULL"
@@ -213,40 +282,16 @@ class CertificationsKind(Kind):
                 f"Certificate number {number} is registered to another firm.",
             ),
         )
-        self.sql(
-            "UPDATE {st} SET cert_id = c.id, cert_firm = c.firm_id FROM programmes_certification c"
-            " WHERE {st}.number = '' AND {st}.cert_id IS NULL AND c.number = '' AND c.firm_id = {st}.firm_id"
-            " AND c.programme_id = {st}.programme_id AND c.level = {st}.level AND c.certificate_date = {st}.cdate"
-        )
         self.check_duplicates(
             "programme_id, CASE WHEN number <> '' THEN number"
             " ELSE firm_id::text || '|' || level || '|' || cdate::text END",
             "number",
             Msg("项目和证书编号", "programme and certificate number"),
         )
-        # The validity each good row will have: derived for a new one; an existing one keeps its dates
-        # unless the certificate date changes (then they follow the rule again) or 有效期至 is given.
-        self.sql(
-            "UPDATE {st} SET vfrom = cdate, vuntil = COALESCE(vu, vu_derived), vend = COALESCE(vu, vu_derived),"
-            " new_batch = COALESCE(batch, '') WHERE NOT bad AND cert_id IS NULL"
-        )
-        self.sql(
-            "UPDATE {st} s SET"
-            " vfrom = CASE WHEN s.cdate = c.certificate_date THEN c.valid_from ELSE s.cdate END,"
-            " vuntil = CASE WHEN s.vu IS NOT NULL THEN s.vu WHEN s.cdate = c.certificate_date THEN c.valid_until"
-            "   ELSE s.vu_derived END,"
-            " new_batch = COALESCE(s.batch, c.batch)"
-            " FROM programmes_certification c WHERE NOT s.bad AND s.cert_id = c.id"
-        )
-        self.sql(
-            "UPDATE {st} s SET vend = LEAST(s.vuntil, c.revoked_on - 1, c.superseded_on - 1)"
-            " FROM programmes_certification c WHERE NOT s.bad AND s.cert_id = c.id"
-        )
         self.fail(
             self.rows(
-                "SELECT s.row_no, c.revoked_on, c.superseded_on FROM {st} s JOIN programmes_certification c"
-                " ON c.id = s.cert_id WHERE NOT s.bad AND (s.vfrom > c.revoked_on OR s.vfrom >= c.superseded_on"
-                " OR s.vuntil < s.vfrom)"
+                "SELECT row_no, c_revoked, c_superseded FROM {st} WHERE NOT bad AND cert_id IS NOT NULL"
+                " AND (vfrom > c_revoked OR vfrom >= c_superseded OR vuntil < vfrom)"
             ),
             "certificate_date",
             lambda revoked, superseded: Msg(
@@ -257,8 +302,8 @@ class CertificationsKind(Kind):
         )
         self.fail(
             self.rows(
-                "SELECT s.row_no, p.valid_from FROM {st} s JOIN programmes_certification c ON c.id = s.cert_id"
-                " JOIN programmes_certification p ON p.id = c.renews_id WHERE NOT s.bad AND s.vfrom <= p.valid_from"
+                "SELECT s.row_no, p.valid_from FROM {st} s JOIN programmes_certification p ON p.id = s.c_renews"
+                " WHERE NOT s.bad AND s.action = 'update' AND s.vfrom <= p.valid_from"
             ),
             "certificate_date",
             lambda start: Msg(
@@ -268,12 +313,7 @@ class CertificationsKind(Kind):
         )
 
     def classify(self) -> None:
-        self.sql("UPDATE {st} SET action = 'create' WHERE NOT bad AND cert_id IS NULL")
-        self.sql(
-            "UPDATE {st} s SET action = CASE WHEN c.certificate_date = s.cdate AND c.level = s.level"
-            " AND c.batch = s.new_batch AND c.valid_from = s.vfrom AND c.valid_until IS NOT DISTINCT FROM s.vuntil"
-            " THEN 'unchanged' ELSE 'update' END FROM programmes_certification c WHERE NOT s.bad AND c.id = s.cert_id"
-        )
+        # The action was set with the values; what is left is the no-overlap rule.
         self._check_overlaps()
 
     def _check_overlaps(self) -> None:

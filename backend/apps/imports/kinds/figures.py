@@ -53,7 +53,7 @@ class _FiguresKind(Kind):
             state = cells.text(self.cell_value(row, "state"))
             if state and header_key(state) not in _VERIFIED_WORDS:
                 return None  # a proposal or an old version in an export: not figures to import
-        code, key = self.firm_cells(row)
+        code, key = self.firm_code(row, values)
         period = self.parse_period(row)
         numbers: list[Any] = []
         for name in self.model.VALUE_FIELDS:
@@ -82,6 +82,7 @@ class _FiguresKind(Kind):
     # ---- checks ---------------------------------------------------------------------------
 
     def check(self) -> None:
+        self.sql("ANALYZE {st}")  # statistics for the joins below
         self.resolve_firms()
         self.check_scope()
         period = ", ".join(self.period)

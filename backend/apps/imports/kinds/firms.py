@@ -207,6 +207,7 @@ class FirmsKind(Kind):
     # ---- checks ---------------------------------------------------------------------------
 
     def check(self) -> None:
+        self.sql("ANALYZE {st}")  # statistics for the joins below
         self.resolve_firms(missing_uscc_is_error=False)
         self.check_scope()
         self.fail(

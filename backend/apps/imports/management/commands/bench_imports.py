@@ -1,0 +1,359 @@
+"""Import benchmark (issue 3): 100,000 certification rows from CSV and from XLSX, next to PostgreSQL COPY.
+
+    cd backend && DATABASE_URL=postgresql://postgres@127.0.0.1:5432/seedbed \\
+        ../.venv/bin/python manage.py bench_imports [--rows 100000] [--refill] [--drop]
+
+It never touches the database DATABASE_URL names: it works in `<name>_imports_bench` on the same
+server (created here and marked with a comment; refused when it exists, holds tables and was not
+created by this command; the firms it needs are kept between runs). Each measured import starts
+from no certifications. The imports go through the same services as the API (upload checks, dry
+run, commit in one transaction with the history triggers firing per row); only HTTP is left out.
+
+Printed, in the same run:
+- COPY: the CSV file as it is, into a temporary table with the file's six text columns (the fastest
+  PostgreSQL takes the rows in: no parsing of values, no indexes, no constraints, no triggers);
+- the write floor: one INSERT … SELECT of the same rows into the certification table, with its
+  indexes, exclusion constraint, foreign keys and history trigger (what any importer pays to store
+  them), rolled back;
+- the import: dry run, commit, both, and the same file imported again (nothing to change).
+docs/benchmarks.md records a run.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import random
+import shutil
+import statistics
+import tempfile
+import time
+from typing import Any
+
+import psycopg
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, connections
+from psycopg import sql
+
+from apps.registry.uscc import make
+
+MARKER = "seedbed bench_imports"
+HEADER = ["序号", "企业名称", "统一社会信用代码", "证书编号", "发证日期", "批次"]
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+TARGET = 5  # the import must run at no less than 1/TARGET of COPY's speed (CSV)
+
+
+def bench_name(name: str) -> str:
+    return name if name.endswith("_imports_bench") else f"{name}_imports_bench"
+
+
+class Command(BaseCommand):
+    help = "Benchmarks importing certification rows (CSV and XLSX) against COPY, in its own database."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--rows", type=int, default=100_000, help="Certification rows (and firms).")
+        parser.add_argument("--seed", type=int, default=32100)
+        parser.add_argument("--copies", type=int, default=3, help="COPY runs (the median is reported).")
+        parser.add_argument("--skip-xlsx", action="store_true", help="Only CSV.")
+        parser.add_argument("--refill", action="store_true", help="Drop and refill the benchmark database.")
+        parser.add_argument("--drop", action="store_true", help="Drop the benchmark database when done.")
+
+    # ---- database ---------------------------------------------------------------------------
+
+    def _server(self, dbname: str) -> psycopg.Connection[Any]:
+        db = settings.DATABASES["default"]
+        return psycopg.connect(
+            dbname=dbname, user=db["USER"], password=db["PASSWORD"] or None, host=db["HOST"] or None,
+            port=db["PORT"] or None, autocommit=True, connect_timeout=10,
+        )  # fmt: skip
+
+    def _maintenance(self) -> psycopg.Connection[Any]:
+        try:
+            return self._server("postgres")
+        except psycopg.OperationalError:
+            return self._server("template1")
+
+    def _prepare_database(self, name: str, filled: str, refill: bool) -> bool:
+        """Creates or checks the benchmark database; True when it already holds the requested firms."""
+        with self._maintenance() as admin:
+            row = admin.execute(
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name]
+            ).fetchone()
+            if row is not None:
+                comment = row[0] or ""
+                if not comment.startswith(MARKER):
+                    with self._server(name) as conn:
+                        tables = conn.execute(
+                            "SELECT count(*) FROM pg_tables"
+                            " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+                        ).fetchone()
+                    if tables and tables[0]:
+                        raise CommandError(
+                            f"Database {name} exists, holds {tables[0]} tables and was not created by bench_imports: "
+                            "refusing to touch it."
+                        )
+                    admin.execute(
+                        sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(MARKER))
+                    )
+                    return False
+                if comment == filled and not refill:
+                    self.stdout.write(f"database {name}: reusing ({comment})")
+                    return True
+                self.stdout.write(f"database {name}: dropping ({comment})")
+                admin.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            admin.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(MARKER)))
+            self.stdout.write(f"database {name}: created")
+        return False
+
+    def _switch_to(self, name: str) -> None:
+        connections.close_all()
+        settings.DATABASES["default"]["NAME"] = name
+        connections["default"].settings_dict["NAME"] = name
+
+    # ---- data ---------------------------------------------------------------------------------
+
+    def _codes(self, n: int, seed: int) -> list[str]:
+        rng = random.Random(seed)
+        seen: set[str] = set()
+        codes: list[str] = []
+        while len(codes) < n:
+            code = make("91500116" + "MA" + "".join(rng.choices(USCC_ALPHABET, k=6)))
+            if code not in seen:
+                seen.add(code)
+                codes.append(code)
+        return codes
+
+    def _fill_firms(self, codes: list[str]) -> None:
+        """The firms the certifications belong to, by COPY; their own history is not what is measured."""
+        from apps.registry.models import Zone
+
+        zone, _ = Zone.objects.get_or_create(code="bench", defaults={"name": "基准测试片区"})
+        started = time.perf_counter()
+        now = dt.datetime.now(dt.UTC)
+        with self._server(settings.DATABASES["default"]["NAME"]) as conn:
+            conn.autocommit = False
+            with conn.cursor() as cur:
+                cur.execute("ALTER TABLE registry_firm DISABLE TRIGGER registry_firm_audit")
+                columns = (
+                    "uscc, name, zone_id, tags, legal_form, exit_kind, exit_note, address, legal_representative, notes"
+                )
+                with cur.copy(f"COPY registry_firm ({columns}, created_at, updated_at) FROM STDIN") as copy:
+                    for i, code in enumerate(codes):
+                        copy.write_row(
+                            (code, f"重庆基准{i:06d}科技有限公司", zone.pk, [], "limited", "", "", "", "", "", now, now)
+                        )
+                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cur.execute("ALTER TABLE registry_firm ENABLE TRIGGER registry_firm_audit")
+            conn.commit()
+            conn.autocommit = True
+            conn.execute("VACUUM ANALYZE")
+        self.stdout.write(f"fill: {len(codes)} firms by COPY in {time.perf_counter() - started:.1f} s")
+
+    @staticmethod
+    def _rows(codes: list[str]) -> list[list[Any]]:
+        start = dt.date(2022, 1, 1)
+        return [
+            [
+                i + 1,
+                f"重庆基准{i:06d}科技有限公司",
+                code,
+                f"GR2022{i:08d}",
+                (start + dt.timedelta(days=i % 360)).isoformat(),
+                f"2022年第{i % 3 + 1}批",
+            ]
+            for i, code in enumerate(codes)
+        ]
+
+    @staticmethod
+    def _csv(rows: list[list[Any]]) -> bytes:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+        return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+    @staticmethod
+    def _xlsx(rows: list[list[Any]]) -> bytes:
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("名单")
+        sheet.append(HEADER)
+        for row in rows:
+            sheet.append(row)
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
+
+    def _reset(self) -> None:
+        """No certifications and no history: every import run starts from the same state."""
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE programmes_certification, core_change CASCADE")
+            cursor.execute("ANALYZE programmes_certification")
+
+    # ---- measuring ------------------------------------------------------------------------------
+
+    def _copy(self, data: bytes, runs: int) -> float:
+        times = []
+        with self._server(settings.DATABASES["default"]["NAME"]) as conn, conn.cursor() as cur:
+            for _ in range(runs):
+                conn.autocommit = False
+                cur.execute(
+                    "CREATE TEMPORARY TABLE copy_baseline (seq text, name text, uscc text, number text,"
+                    " certificate_date text, batch text) ON COMMIT DROP"
+                )
+                started = time.perf_counter()
+                with cur.copy("COPY copy_baseline FROM STDIN (FORMAT csv, HEADER true, ENCODING 'UTF8')") as copy:
+                    copy.write(data[3:])  # without the BOM
+                times.append(time.perf_counter() - started)
+                conn.rollback()
+        return statistics.median(times)
+
+    def _write_floor(self, n: int) -> float:
+        """INSERT … SELECT of the rows into the certification table, with everything that table carries."""
+        from apps.programmes.models import Programme
+
+        hnte = Programme.objects.get(code="HNTE").pk
+        with self._server(settings.DATABASES["default"]["NAME"]) as conn, conn.cursor() as cur:
+            conn.autocommit = False
+            cur.execute(
+                "CREATE TEMPORARY TABLE floor_rows ON COMMIT DROP AS SELECT f.id AS firm_id,"
+                " 'GR2022' || lpad((row_number() OVER (ORDER BY f.id))::text, 8, '0') AS number,"
+                " date '2022-01-01' + ((row_number() OVER (ORDER BY f.id)) %% 360)::int AS day"
+                " FROM registry_firm f LIMIT %s",
+                [n],
+            )
+            started = time.perf_counter()
+            cur.execute(
+                "INSERT INTO programmes_certification (firm_id, programme_id, level, number, batch, entry_route,"
+                " certificate_date, valid_from, valid_until, revocation_reason, notes, created_at, updated_at)"
+                " SELECT firm_id, %s, 'national', number, '2022年第一批', '', day, day,"
+                " (day + interval '3 years' - interval '1 day')::date, '', '', now(), now() FROM floor_rows",
+                [hnte],
+            )
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred foreign-key checks, as a commit runs them
+            elapsed = time.perf_counter() - started
+            conn.rollback()
+        return elapsed
+
+    def _import(self, data: bytes, name: str, user: Any, n: int) -> dict[str, float]:
+        from apps.imports import services
+        from apps.imports.models import ImportStatus
+        from apps.programmes.models import Programme
+
+        programme = Programme.objects.get(code="HNTE")
+        upload = SimpleUploadedFile(name, data)
+        started = time.perf_counter()
+        job = services.import_job_create(user=user, upload=upload, kind="certifications", programme=programme)
+        checked = time.perf_counter()
+        if job.status != ImportStatus.READY or job.rows_total != n:
+            raise CommandError(f"dry run of {name}: {job.status}, {job.rows_total} rows, {job.errors[:3]}")
+        job = services.import_commit_start(job=job, user=user)
+        done = time.perf_counter()
+        if job.status != ImportStatus.COMMITTED:
+            raise CommandError(f"commit of {name}: {job.status} {job.failure}")
+        return {
+            "dry": checked - started,
+            "commit": done - checked,
+            "created": job.created,
+            "unchanged": job.unchanged,
+        }
+
+    @staticmethod
+    def _load() -> str:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        n, seed = options["rows"], options["seed"]
+        original = settings.DATABASES["default"]["NAME"]
+        name = bench_name(original)
+        filled = f"{MARKER}: firms={n} seed={seed}"
+        reuse = self._prepare_database(name, filled, options["refill"])
+        media = tempfile.mkdtemp(prefix="seedbed-bench-imports-")
+        try:
+            self._switch_to(name)
+            call_command("migrate", verbosity=0, interactive=False)
+            codes = self._codes(n, seed)
+            if not reuse:
+                self._fill_firms(codes)
+                with self._maintenance() as admin:
+                    admin.execute(
+                        sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(filled))
+                    )
+            settings.MEDIA_ROOT = media
+            settings.SEEDBED_IMPORT_INLINE_MAX_ROWS = n * 10  # measure in-process: no worker in between
+            settings.SEEDBED_IMPORT_MAX_ROWS = max(n, settings.SEEDBED_IMPORT_MAX_ROWS)
+            settings.SEEDBED_MAX_UPLOAD_BYTES = max(64 * 1024 * 1024, settings.SEEDBED_MAX_UPLOAD_BYTES)
+            self._run(codes, options)
+        finally:
+            connections.close_all()
+            shutil.rmtree(media, ignore_errors=True)
+            if options["drop"]:
+                with self._maintenance() as admin:
+                    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+                self.stdout.write(f"database {name}: dropped")
+
+    def _run(self, codes: list[str], options: dict[str, Any]) -> None:
+        from apps.accounts.models import Role, User
+        from apps.programmes.models import Certification
+
+        n = len(codes)
+        user, _ = User.objects.get_or_create(username="bench_admin", defaults={"role": Role.ADMIN})
+        rows = self._rows(codes)
+        started = time.perf_counter()
+        csv_data = self._csv(rows)
+        self.stdout.write(f"CSV file: {len(csv_data) / 1e6:.1f} MB, made in {time.perf_counter() - started:.1f} s")
+        xlsx_data = b""
+        if not options["skip_xlsx"]:
+            started = time.perf_counter()
+            xlsx_data = self._xlsx(rows)
+            self.stdout.write(
+                f"XLSX file: {len(xlsx_data) / 1e6:.1f} MB, made in {time.perf_counter() - started:.1f} s"
+            )
+        self.stdout.write(f"machine: {os.cpu_count()} CPUs; load average before: {self._load()}")
+
+        self._reset()
+        copy_s = self._copy(csv_data, options["copies"])
+        floor_s = self._write_floor(n)
+        results: dict[str, dict[str, float]] = {}
+        for label, data, file_name in (("CSV", csv_data, "名单.csv"), ("XLSX", xlsx_data, "名单.xlsx")):
+            if not data:
+                continue
+            self._reset()
+            results[label] = self._import(data, file_name, user, n)
+            if Certification.objects.count() != n:
+                raise CommandError(f"{label}: {Certification.objects.count()} certifications after the import")
+            results[f"{label} again"] = self._import(data, file_name, user, n)
+        copy_rate = n / copy_s
+
+        def line(label: str, seconds: float) -> str:
+            rate = n / seconds
+            return f"{label:<44} {seconds:8.2f} s {rate:12,.0f} rows/s   1/{copy_rate / rate:.1f} of COPY"
+
+        self.stdout.write("")
+        self.stdout.write(f"{n:,} certification rows (firms matched by USCC; HNTE, derived validity)")
+        self.stdout.write(line("COPY of the CSV into a temp table", copy_s))
+        self.stdout.write(line("write floor: INSERT…SELECT with triggers", floor_s))
+        for label, result in results.items():
+            what = "unchanged" if "again" in label else "new"
+            self.stdout.write(line(f"{label} dry run ({what})", result["dry"]))
+            self.stdout.write(line(f"{label} commit", result["commit"]))
+            self.stdout.write(line(f"{label} dry run + commit", result["dry"] + result["commit"]))
+        self.stdout.write(f"load average after: {self._load()} (other work on the machine inflates every figure)")
+        csv_total = results["CSV"]["dry"] + results["CSV"]["commit"]
+        again_total = results["CSV again"]["dry"] + results["CSV again"]["commit"]
+        self.stdout.write("")
+        for label, seconds in (("CSV, new rows", csv_total), ("CSV, same file again", again_total)):
+            ratio = copy_rate / (n / seconds)
+            verdict = "PASS" if ratio <= TARGET else "FAIL"
+            self.stdout.write(f"target 1/{TARGET} of COPY, {label}: 1/{ratio:.1f}: {verdict}")
+        self.stdout.write(
+            f"the write floor alone is 1/{copy_rate / (n / floor_s):.1f} of COPY: storing new certifications costs "
+            "the table's own indexes, exclusion constraint, foreign keys and per-row history"
+        )
