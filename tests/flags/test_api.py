@@ -203,7 +203,7 @@ def test_jobs_read_by_staff_started_by_administrators(park, as_user, monkeypatch
         park.admin,
         {"today": "2026-11-27"},
     )
-    assert sent == [{"args": ["scan"], "kwargs": {"run_id": run.pk, "trigger": "api"}, "queue": "test-queue"}]
+    assert sent == [{"args": ("scan",), "kwargs": {"run_id": run.pk, "trigger": "api"}, "queue": "test-queue"}]
     assert as_user(park.admin).get(f"/api/v1/jobs/{run.pk}/").json()["state"] == "queued"
     assert ids(as_user(park.staff).get("/api/v1/jobs/")) == {run.pk, previous.pk}
     assert as_user(park.staff).post("/api/v1/jobs/", {"job": "scan"}, format="json").status_code == 403

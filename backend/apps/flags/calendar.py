@@ -83,7 +83,8 @@ def escape_text(value: str) -> str:
 def fold(line: str) -> str:
     """Content lines longer than 75 octets are folded: CRLF and one space, never inside a UTF-8 character."""
     out: list[str] = []
-    current, size, limit = [], 0, 75
+    current: list[str] = []
+    size, limit = 0, 75
     for char in line:
         width = len(char.encode("utf-8"))
         if size + width > limit:

@@ -96,10 +96,15 @@ def queue_name() -> str | None:
     return str(conf.get("SEEDBED_FLAGS_QUEUE")) or None
 
 
+def _routing() -> dict[str, Any]:
+    queue = queue_name()
+    return {"queue": queue} if queue else {}
+
+
 def enqueue_delivery() -> None:
     from apps.flags.tasks import deliver_outbox
 
-    deliver_outbox.apply_async(queue=queue_name())
+    deliver_outbox.apply_async(**_routing())
 
 
 def request_job(*, job: str, user: Any = None, params: dict[str, Any] | None = None, trigger: str = "api") -> JobRun:
@@ -109,7 +114,7 @@ def request_job(*, job: str, user: Any = None, params: dict[str, Any] | None = N
     run = JobRun.objects.create(job=job, trigger=trigger, requested_by=user if getattr(user, "pk", None) else None,
                                 params=params or {})  # fmt: skip
     transaction.on_commit(
-        lambda: run_job_task.apply_async(args=[job], kwargs={"run_id": run.pk, "trigger": trigger}, queue=queue_name())
+        lambda: run_job_task.apply_async(args=(job,), kwargs={"run_id": run.pk, "trigger": trigger}, **_routing())
     )
     return run
 
@@ -342,12 +347,13 @@ RUNNERS: dict[str, Callable[[JobRun], None]] = {
 def changed_firm_ids(since: dt.datetime) -> list[int]:
     """Firms any of whose records (figures, certifications, the firm itself, deadlines done …)
     changed since `since`, read from the change history the database triggers write on every path."""
-    return sorted(
+    changed = (
         Change.objects.filter(changed_at__gte=since, firm_id__isnull=False)
         .exclude(table_name__in=_NOT_TRIGGERS)
         .values_list("firm_id", flat=True)
         .distinct()
     )
+    return sorted(int(firm_id) for firm_id in changed if firm_id is not None)
 
 
 def sweep_changed_firms(*, now: dt.datetime | None = None) -> JobRun | None:
@@ -359,8 +365,8 @@ def sweep_changed_firms(*, now: dt.datetime | None = None) -> JobRun | None:
     """
     now = now or timezone.now()
     overlap = dt.timedelta(seconds=int(conf.get("SEEDBED_RESCAN_OVERLAP_SECONDS")))
-    last = JobRun.objects.filter(job=JobName.RESCAN, state=JobState.SUCCEEDED).order_by("-id").values("params").first()
-    since_raw = (last or {}).get("params", {}).get("until")
+    last = JobRun.objects.filter(job=JobName.RESCAN, state=JobState.SUCCEEDED).order_by("-id").first()
+    since_raw = last.params.get("until") if last is not None else None
     since = (dt.datetime.fromisoformat(since_raw) if since_raw else now) - overlap
     firm_ids = changed_firm_ids(since)
     if not firm_ids:

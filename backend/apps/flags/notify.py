@@ -80,7 +80,7 @@ def _field_label(name: str, lang: str) -> str:
     if lang == "en":
         return name
     try:
-        return str(AnnualFigures._meta.get_field(name).verbose_name)
+        return str(getattr(AnnualFigures._meta.get_field(name), "verbose_name", name))
     except Exception:  # noqa: BLE001 - an unknown field name shows as it is
         return name
 
@@ -348,7 +348,7 @@ def deliver_due(*, limit: int = 500) -> dict[str, Any]:
     for _ in range(limit):
         with transaction.atomic():
             msg = (
-                OutboxMessage.objects.select_for_update(skip_locked=True)
+                OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("user", "webhook")
                 .filter(state=OutboxState.PENDING, next_attempt_at__lte=timezone.now())
                 .order_by("next_attempt_at", "id")

@@ -250,6 +250,7 @@ def _merge(
     totals: ScanTotals,
 ) -> int:
     run_id = run.pk if run is not None else None
+    batch_params: list[Any]
     if firm_range is not None:
         batch_sql, batch_params = "{alias}.firm_id BETWEEN %s AND %s", [firm_range[0], firm_range[1]]
     else:

@@ -323,10 +323,18 @@ class CalendarUpdateSerializer(ReasonSerializerMixin, serializers.Serializer):
     enabled = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
-class FigureRequirementSerializer(serializers.ModelSerializer):
+class FigureRequirementSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
     programme = ProgrammeCodeField()
-    fields = serializers.ListField(child=serializers.ChoiceField(choices=ANNUAL_VALUE_FIELDS))
 
     class Meta:
         model = FigureRequirement
-        fields = ["id", "programme", "fields", "active", "notes"]
+        fields = ["id", "programme", "fields", "active", "notes", "reason"]
+        extra_kwargs = {"fields": {"help_text": "Annual-figure field names, e.g. rd_expense, sales_revenue."}}
+
+    def validate_fields(self, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(ANNUAL_VALUE_FIELDS))
+        if unknown:
+            raise serializers.ValidationError(
+                t(f"未知的年度数据字段：{', '.join(unknown)}", f"Unknown annual-figure fields: {', '.join(unknown)}")
+            )
+        return list(dict.fromkeys(value))
