@@ -23,7 +23,7 @@ from typing import Any
 from apps.imports import cells
 from apps.imports.cells import Msg
 from apps.imports.formats import CERTIFICATIONS, header_key
-from apps.imports.kinds.base import Kind
+from apps.imports.kinds.base import Kind, RowError, Run
 from apps.programmes.models import Level, Programme
 from apps.programmes.services import EARLIEST, LATEST, validity_for
 
@@ -93,26 +93,53 @@ class CertificationsKind(Kind):
         self.default_programme: Programme | None = self.run.options.programme
         self.default_level = self.run.options.level
         self.at = {key: matched.index for key, matched in self.header.columns.items()}
+        self.programme_ids = {p.code: p.pk for p in set(self.programmes.values())}
         # Recognition lists carry a handful of dates: the derived end of validity is computed once per date.
         self.derived: dict[tuple[int, dt.date], dt.date | None] = {}
+        # Without 项目 and 级别 columns every row has the form's programme and level: check those once.
+        self.form_programme: Programme | None = None
+        self.form_level = ""
+        self.form_level_errors: list[RowError] = []
+        if self.default_programme is not None and "programme" not in self.at and "level" not in self.at:
+            probe = Run(table=self.run.table, options=self.run.options, progress=self.run.progress)
+            checker = type(self)(probe)
+            checker.header = self.header
+            checker.default_programme, checker.default_level = self.default_programme, self.default_level
+            self.form_level = checker._level(0, self.default_programme)
+            self.form_level_errors = probe.errors.get(0, [])
+            self.form_programme = self.default_programme
 
     def parse(self, row: int, values: list[Any]) -> tuple[Any, ...]:
-        # The hot loop of a large import: plain index lookups, and the rare cases in helpers.
+        # The hot loop of a large import: plain index lookups and the common cell types first; the rare
+        # cases (odd cells, errors) go through the helpers.
         at = self.at
-        code, name = self.firm_code(row, values)
+        raw = values[at["uscc"]] if "uscc" in at else None
+        if type(raw) is str and raw.isascii() and raw[:1] != "'":
+            code = raw.strip().replace(" ", "").replace("-", "").upper()
+            name = "" if code else self.firm_code(row, values)[1]
+        else:
+            code, name = self.firm_code(row, values)
         number = cells.text(values[at["number"]]) if "number" in at else ""
         if len(number) > 100:
             number = self.read_checked(row, "number", number, 100)
         batch = cells.text(values[at["batch"]]) if "batch" in at else ""
         if len(batch) > 100:
             batch = self.read_checked(row, "batch", batch, 100)
-        day = self._certificate_date(row, values)
-        if "programme" in at or "level" in at or self.default_programme is None:
+        raw = values[at["certificate_date"]] if "certificate_date" in at else None
+        try:
+            day: dt.date | None = dt.date.fromisoformat(raw) if type(raw) is str and len(raw) == 10 else None
+        except ValueError:
+            day = None
+        if day is None or not EARLIEST <= day <= LATEST:
+            day = self._certificate_date(row, values)
+        if self.form_programme is not None:
+            programme, level = self.form_programme, self.form_level
+            if self.form_level_errors:
+                for error in self.form_level_errors:
+                    self.run.add(row, error.column, error.message)
+        else:
             programme = self._programme(row)
             level = self._level(row, programme)
-        else:
-            programme = self.default_programme
-            level = self._default_level(row, programme)
         until = self.read(row, "valid_until", cells.date) if "valid_until" in at else None
         if until is not None and day is not None and until < day:
             self.error(
@@ -121,22 +148,15 @@ class CertificationsKind(Kind):
                 Msg("有效期截止日不能早于发证日期。", "The end of validity cannot be before the certificate date."),
             )
         derived = None
-        if programme is not None and day is not None:
-            key = (programme.pk, day)
-            if key not in self.derived:
-                self.derived[key] = validity_for(programme, day)[1]
-            derived = self.derived[key]
-        return (
-            code,
-            name,
-            number,
-            day,
-            batch or None,
-            programme.pk if programme else None,
-            level,
-            until,
-            derived,
-        )
+        programme_id = None
+        if programme is not None:
+            programme_id = self.programme_ids[programme.code]
+            if day is not None:
+                key = (programme_id, day)
+                if key not in self.derived:
+                    self.derived[key] = validity_for(programme, day)[1]
+                derived = self.derived[key]
+        return (code, name, number, day, batch or None, programme_id, level, until, derived)
 
     def _certificate_date(self, row: int, values: list[Any]) -> dt.date | None:
         if "certificate_date" not in self.at:
@@ -158,18 +178,6 @@ class CertificationsKind(Kind):
             )
             return None
         return day
-
-    def _default_level(self, row: int, programme: Programme) -> str:
-        """The form's programme and level, checked once and then reused for every row."""
-        if not hasattr(self, "_form_level"):
-            before = len(self.run.errors.get(row, []))
-            self._form_level = self._level(row, programme)
-            errors = self.run.errors.get(row, [])
-            self._form_level_errors = errors[before:]
-            return self._form_level
-        for error in self._form_level_errors:
-            self.run.add(row, error.column, error.message)
-        return self._form_level
 
     def read_checked(self, row: int, key: str, value: str, limit: int) -> str:
         try:
@@ -242,26 +250,40 @@ class CertificationsKind(Kind):
     )
     _BATCH = "COALESCE(t.batch, c.batch, '')"
 
+    def _values(self) -> dict[str, str]:
+        """The columns a match with certification `c` (or none) decides, as SQL over the row `t`."""
+        return {
+            "cert_id": "c.id",
+            "cert_firm": "c.firm_id",
+            "vfrom": self._VFROM,
+            "vuntil": self._VUNTIL,
+            "vend": f"LEAST({self._VUNTIL}, c.revoked_on - 1, c.superseded_on - 1)",
+            "new_batch": self._BATCH,
+            "c_revoked": "c.revoked_on",
+            "c_superseded": "c.superseded_on",
+            "c_renews": "c.renews_id",
+            "action": "CASE WHEN c.id IS NULL THEN 'create'"
+            f" WHEN c.certificate_date = t.cdate AND c.level = t.level AND c.batch = {self._BATCH}"
+            f" AND c.valid_from = {self._VFROM} AND c.valid_until IS NOT DISTINCT FROM {self._VUNTIL}"
+            " THEN 'unchanged' ELSE 'update' END",
+        }
+
     def _resolve(self, join: str, where: str) -> None:
-        """One pass over the rows: the firm by USCC, the certification matched, and the values to write."""
+        """The same for a few rows, matched once their firm is known (`s` is the row before the update)."""
+        assignments = ", ".join(f"{name} = {sql}" for name, sql in self._values().items())
         self.sql(
-            "UPDATE {st} t SET firm_id = COALESCE(t.firm_id, f.id), firm_zone = COALESCE(t.firm_zone, f.zone_id),"  # noqa: S608
-            " cert_id = c.id, cert_firm = c.firm_id,"
-            f" vfrom = {self._VFROM}, vuntil = {self._VUNTIL},"
-            f" vend = LEAST({self._VUNTIL}, c.revoked_on - 1, c.superseded_on - 1), new_batch = {self._BATCH},"
-            " c_revoked = c.revoked_on, c_superseded = c.superseded_on, c_renews = c.renews_id,"
-            " action = CASE WHEN c.id IS NULL THEN 'create'"
-            f"  WHEN c.certificate_date = t.cdate AND c.level = t.level AND c.batch = {self._BATCH}"
-            f"  AND c.valid_from = {self._VFROM} AND c.valid_until IS NOT DISTINCT FROM {self._VUNTIL}"
-            "  THEN 'unchanged' ELSE 'update' END"
-            " FROM {st} s LEFT JOIN registry_firm f ON s.uscc <> '' AND f.uscc = s.uscc"
-            f" LEFT JOIN programmes_certification c ON {join}"
+            f"UPDATE {{st}} t SET {assignments} FROM {{st}} s LEFT JOIN programmes_certification c ON {join}"  # noqa: S608
             f" WHERE t.row_no = s.row_no AND {where}"
         )
 
     def check(self) -> None:
-        # The common case in one pass: rows with a certificate number (matched on programme + number).
-        self._resolve("s.number <> '' AND c.programme_id = s.programme_id AND c.number = s.number", "true")
+        # The common case in one pass: the firm by USCC; the certification by programme + number.
+        self.rebuild(
+            {**self._values(), "firm_id": "f.id", "firm_zone": "f.zone_id"},
+            "LEFT JOIN registry_firm f ON t.uscc <> '' AND f.uscc = t.uscc"
+            " LEFT JOIN programmes_certification c"
+            " ON t.number <> '' AND c.programme_id = t.programme_id AND c.number = t.number",
+        )
         self.resolve_firms(by_code=False)
         # Rows without a number are matched on firm, programme, level and certificate date, once firms are known.
         if self.rows("SELECT 1 FROM {st} WHERE number = '' AND firm_id IS NOT NULL LIMIT 1"):
