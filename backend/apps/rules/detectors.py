@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Case, DecimalField, F, Q, QuerySet, Value, When
@@ -35,7 +36,7 @@ from apps.programmes.models import Certification, DeadlineKind, Programme
 from apps.programmes.selectors import certifications_valid_on, deadlines_in_year
 from apps.registry.models import Firm
 from apps.rules import formatting as fmt
-from apps.rules.engine import Env
+from apps.rules.engine import NOT_MET, Env
 from apps.rules.evaluation import (
     CHUNK,
     ELIGIBLE,
@@ -44,9 +45,10 @@ from apps.rules.evaluation import (
     compile_rule_set,
     evaluate_programme,
     load_facts,
-    programme_json,
+    verdict_text,
 )
 from apps.rules.metrics import threshold_for_industry
+from apps.rules.models import CriterionKind
 from apps.rules.selectors import rule_sets_in_force
 
 ABOVE_SIZE = "ABOVE_SIZE"
@@ -151,36 +153,72 @@ def above_size_reached(ctx: ScanContext) -> Iterable[Finding]:
 # ------------------------------------------------------------------------------------------------
 # eligible / upgrade_candidate / near_miss: one pass, shared by the three detectors of a scan
 
-_passes: dict[int, tuple[weakref.ref[ScanContext], dict[str, list[Finding]]]] = {}
+
+@dataclass
+class _Pass:
+    """The findings of one eligibility pass over a ScanContext's firms. `eligible` (the most numerous)
+    is streamed to the scan while the pass runs and kept only if the pass was started for another kind."""
+
+    ctx: weakref.ref[ScanContext]
+    found: dict[str, list[Finding]]
+    complete: bool = False
 
 
-def _findings(ctx: ScanContext) -> dict[str, list[Finding]]:
+_passes: dict[int, _Pass] = {}
+
+
+def _remember(ctx: ScanContext, found: dict[str, list[Finding]], complete: bool) -> _Pass:
     key = id(ctx)
-    cached = _passes.get(key)
-    if cached is not None and cached[0]() is ctx:
-        return cached[1]
-    found = _eligibility_pass(ctx)
 
     def forget(_ref: weakref.ref[ScanContext]) -> None:
         _passes.pop(key, None)
 
-    _passes[key] = (weakref.ref(ctx, forget), found)
-    return found
+    entry = _Pass(weakref.ref(ctx, forget), found, complete)
+    _passes[key] = entry
+    return entry
+
+
+def _cached(ctx: ScanContext, kind: str) -> list[Finding] | None:
+    entry = _passes.get(id(ctx))
+    if entry is None or entry.ctx() is not ctx or not entry.complete:
+        return None
+    return entry.found.get(kind)
 
 
 @register_detector("eligible")
-def programmes_now_within_reach(ctx: ScanContext) -> Iterable[Finding]:
-    return list(_findings(ctx)["eligible"])
+def programmes_now_within_reach(ctx: ScanContext) -> Iterator[Finding]:
+    cached = _cached(ctx, "eligible")
+    if cached is not None:
+        yield from cached
+        return
+    kept: dict[str, list[Finding]] = {"upgrade_candidate": [], "near_miss": []}
+    for finding in _eligibility_pass(ctx):
+        if finding.kind == "eligible":
+            yield finding  # handed over at once: the most numerous kind is never held in memory
+        else:
+            kept[finding.kind].append(finding)
+    _remember(ctx, kept, complete=True)
+
+
+def _kind(ctx: ScanContext, kind: str) -> list[Finding]:
+    cached = _cached(ctx, kind)
+    if cached is not None:
+        return cached
+    found: dict[str, list[Finding]] = {k: [] for k in KINDS}
+    for finding in _eligibility_pass(ctx):
+        found[finding.kind].append(finding)
+    _remember(ctx, found, complete=True)
+    return found[kind]
 
 
 @register_detector("upgrade_candidate")
 def next_rung_within_reach(ctx: ScanContext) -> Iterable[Finding]:
-    return list(_findings(ctx)["upgrade_candidate"])
+    return list(_kind(ctx, "upgrade_candidate"))
 
 
 @register_detector("near_miss")
 def programmes_nearly_within_reach(ctx: ScanContext) -> Iterable[Finding]:
-    return list(_findings(ctx)["near_miss"])
+    return list(_kind(ctx, "near_miss"))
 
 
 def _next_windows(today: dt.date) -> dict[str, dt.date]:
@@ -195,41 +233,70 @@ def _next_windows(today: dt.date) -> dict[str, dt.date]:
 
 
 def evidence_of(result: ProgrammeResult, **extra: Any) -> dict[str, Any]:
-    """Inputs, rule-set version, gaps (both languages), every criterion, manual criteria still to check,
-    and a summary in both languages (what a notification says)."""
-    body = programme_json(result, frozenset(), None)
+    """Inputs (with their fiscal years), rule-set version, gaps (exact amounts, both languages), each computed
+    criterion's status and value, the manual criteria still to check, and a summary in both languages
+    (what a notification says). Sentences are written only for what fails: a scan may find many."""
+    criteria: list[dict[str, Any]] = []
     inputs: list[dict[str, Any]] = []
-    for criterion in body["criteria"]:
-        for item in criterion["inputs"]:
-            entry = {"field": item["field"], "fiscal_year": item["fiscal_year"], "value": item["value"]}
-            if entry not in inputs:
-                inputs.append(entry)
-    zh, en = body["verdict_text"]["zh"], body["verdict_text"]["en"]
-    if result.verdict != ELIGIBLE:  # a near miss: say exactly what is short
-        failing = [c for c in body["criteria"] if c["status"] == "not_met" and not c["indicator"]]
-        zh += "。" + "；".join(c["text"]["zh"] for c in failing)
-        en += ". " + "; ".join(c["text"]["en"] for c in failing)
-    programme = result.programme
-    version = f"{result.rule_set.code} r{result.rule_set.revision}" if result.rule_set else ""
+    seen: set[tuple[str, int | None]] = set()
+    failing_zh: list[str] = []
+    failing_en: list[str] = []
+    for item in result.results:
+        criterion, outcome = item.criterion, item.outcome
+        if criterion.kind == CriterionKind.MANUAL:
+            continue
+        entry = {
+            "code": criterion.code,
+            "status": outcome.status,
+            "value": fmt.plain(outcome.value),
+            "required": fmt.plain(outcome.required),
+            "shortfall": fmt.plain(outcome.shortfall),
+        }
+        if outcome.status == NOT_MET and not criterion.indicator and outcome.explain is not None:
+            entry["text_zh"], entry["text_en"] = outcome.explain(
+                criterion.name_zh, criterion.name_en or criterion.name_zh
+            )
+            failing_zh.append(entry["text_zh"])
+            failing_en.append(entry["text_en"])
+        criteria.append(entry)
+        for name, year, value in outcome.inputs:
+            if (name, year) not in seen:
+                seen.add((name, year))
+                inputs.append({"field": name, "fiscal_year": year, "value": fmt.plain(value)})
+    zh, en = verdict_text(result)
+    if failing_zh:  # a near miss: say exactly what is short
+        zh, en = zh + "。" + "；".join(failing_zh), en + ". " + "; ".join(failing_en)
+    programme, rule_set = result.programme, result.rule_set
+    version = f"{rule_set.code} r{rule_set.revision}" if rule_set else ""
     return {
-        **body,
-        "inputs": inputs,
+        "programme": programme.code,
         "programme_name": programme.name_zh,
         "programme_name_en": programme.name_en or programme.name_zh,
+        "fiscal_year": result.fiscal_year,
+        "as_of": result.as_of.isoformat(),
+        "rule_set": rule_set.version() if rule_set else None,
+        "verdict": result.verdict,
+        "near_miss": result.near_miss,
+        "near_miss_margin": fmt.plain(result.margin),
+        "criteria": criteria,
+        "inputs": inputs,
+        "gaps": [gap.as_dict() for gap in result.gaps()],
+        "manual_to_check": [
+            {"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en or c.name_zh} for c in result.manual_to_check()
+        ],
         "summary": f"{programme.name_zh}（{result.fiscal_year} 年度数据，{version}）：{zh}",
         "summary_en": f"{programme.name_en or programme.name_zh} (FY{result.fiscal_year} figures, {version}): {en}",
         **extra,
     }
 
 
-def _eligibility_pass(ctx: ScanContext) -> dict[str, list[Finding]]:
-    found: dict[str, list[Finding]] = {kind: [] for kind in KINDS}
+def _eligibility_pass(ctx: ScanContext) -> Iterator[Finding]:
     programmes = list(Programme.objects.filter(active=True).order_by("ladder", "rung", "code"))
     rule_sets = rule_sets_in_force(ctx.today, [p.code for p in programmes])
     compiled = {code: compile_rule_set(rule_set) for code, rule_set in rule_sets.items()}
     programmes = [p for p in programmes if p.code in compiled]
     if not programmes:
-        return found
+        return
     windows = _next_windows(ctx.today)
     latest = ctx.last_fiscal_year
     window = max(c.window for c in compiled.values())
@@ -264,7 +331,7 @@ def _eligibility_pass(ctx: ScanContext) -> dict[str, list[Finding]]:
                     kind, extra = "near_miss", {}
                 else:
                     continue
-                found[kind].append(
+                yield (
                     Finding(
                         firm_id=firm_id,
                         kind=kind,
@@ -275,4 +342,3 @@ def _eligibility_pass(ctx: ScanContext) -> dict[str, list[Finding]]:
                         evidence=evidence_of(result, **extra),
                     )
                 )
-    return found

@@ -122,6 +122,8 @@ class Metric:
     description: str
     # How many fiscal years, ending with the evaluated one, the metric reads.
     window: Callable[[Mapping[str, Any]], int] = _one_year
+    # Rough relative cost, so a scan looks at cheap requirements first (and often stops there).
+    cost: int = 1
 
 
 def relative(short: Decimal, base: Decimal) -> Decimal | None:
@@ -196,8 +198,8 @@ def not_registered(reader: Reader, env: Env) -> Outcome:
 
 
 def compare_text(
-    value: Text,
-    required: Text,
+    value: Callable[[], Text],
+    required: Callable[[], Text],
     gaps: list[Gap],
     *,
     op: str = "≥ ",
@@ -209,8 +211,9 @@ def compare_text(
     'R&D ratio 3.1 % vs 4 % required for revenue 50–200M: +¥0.9M R&D'."""
 
     def explain(zh_name: str, en_name: str) -> Text:
-        zh = f"{zh_name} {value[0]}，{qualifier[0]}要求 {op}{required[0]}"
-        en = f"{en_name} {value[1]} vs {op}{required[1]} required{qualifier[1]}"
+        shown, needed = value(), required()  # formatted only when someone reads the sentence
+        zh = f"{zh_name} {shown[0]}，{qualifier[0]}要求 {op}{needed[0]}"
+        en = f"{en_name} {shown[1]} vs {op}{needed[1]} required{qualifier[1]}"
         if gaps:
             texts = [gap.text() for gap in gaps]
             sep = joiner or ("；", "; ")

@@ -87,6 +87,10 @@ class CompiledRuleSet:
     criteria: list[CompiledCriterion]
     window: int
     margin: Decimal
+    # What the verdict needs, as (key, members): a criterion, or a group of alternatives. In data order,
+    # and again cheapest first (what a scan that stops at the first hopeless one evaluates in).
+    requirements: list[tuple[str, list[CompiledCriterion]]] = field(default_factory=list)
+    cheapest_first: list[tuple[str, list[CompiledCriterion]]] = field(default_factory=list)
 
 
 def compile_rule_set(rule_set: RuleSet) -> CompiledRuleSet:
@@ -104,7 +108,13 @@ def compile_rule_set(rule_set: RuleSet) -> CompiledRuleSet:
         if metric is not None and not problems:
             window = max(window, metric.window(params))
         compiled.append(CompiledCriterion(criterion, metric, params, problems))
-    return CompiledRuleSet(rule_set, compiled, window, rule_set.near_miss_margin)
+    deciding: dict[str, list[CompiledCriterion]] = {}
+    for item in compiled:
+        if item.decides:
+            deciding.setdefault(item.criterion.group or f"criterion:{item.criterion.code}", []).append(item)
+    requirements = [(key.removeprefix("criterion:"), members) for key, members in deciding.items()]
+    cheapest = sorted(requirements, key=lambda r: sum(m.metric.cost if m.metric else 1 for m in r[1]))
+    return CompiledRuleSet(rule_set, compiled, window, rule_set.near_miss_margin, requirements, cheapest)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -143,6 +153,7 @@ class ProgrammeResult:
     results: list[CriterionResult] = field(default_factory=list)
     requirements: list[Requirement] = field(default_factory=list)
     complete: bool = True  # False when evaluation stopped at the first hopeless requirement
+    _manual: list[Criterion] | None = field(default=None, repr=False)
 
     @property
     def near_miss(self) -> bool:
@@ -159,11 +170,14 @@ class ProgrammeResult:
         return [r for r in self.requirements if r.status in (NOT_MET, UNKNOWN)]
 
     def manual_to_check(self) -> list[Criterion]:
-        return [
-            r.criterion
-            for r in self.results
-            if not r.criterion.indicator and (r.criterion.kind == CriterionKind.MANUAL or r.outcome.status == MANUAL)
-        ]
+        if self._manual is None:
+            self._manual = [
+                r.criterion
+                for r in self.results
+                if not r.criterion.indicator
+                and (r.criterion.kind == CriterionKind.MANUAL or r.outcome.status == MANUAL)
+            ]
+        return self._manual
 
     def gaps(self) -> list[Gap]:
         found: list[Gap] = []
@@ -234,33 +248,34 @@ def evaluate_programme(
     *,
     stop_when_hopeless: bool = False,
 ) -> ProgrammeResult:
-    """Every criterion of the rule set; with `stop_when_hopeless`, stop at the first requirement that
-    rules out both *eligible* and *near miss* (what the nightly scan needs, for 200,000 firms)."""
+    """Every criterion of the rule set. With `stop_when_hopeless` (what the nightly scan needs, for
+    200,000 firms), stop at the first requirement that rules out both *eligible* and *near miss*,
+    cheapest requirements first, and leave indicators out: they decide nothing."""
     held = programme.code in facts.held
     if compiled is None:
         return ProgrammeResult(programme, None, held, env.year, env.as_of, NO_RULE_SET)
     result = ProgrammeResult(programme, compiled.rule_set, held, env.year, env.as_of, VERDICT_MANUAL, compiled.margin)
-    deciding: dict[str, list[CompiledCriterion]] = {}
-    for item in compiled.criteria:
-        if item.decides:
-            deciding.setdefault(item.criterion.group or f"criterion:{item.criterion.code}", []).append(item)
-    done: dict[int, CriterionResult] = {}
-    for key, members in deciding.items():
+    done: dict[int, CriterionResult] = {}  # by id() of the compiled criterion
+    found: dict[str, Requirement] = {}
+    for key, members in compiled.cheapest_first if stop_when_hopeless else compiled.requirements:
         outcomes = []
         for item in members:
-            done[item.criterion.pk] = CriterionResult(item, _run(item, facts, env))
-            outcomes.append(done[item.criterion.pk])
+            done[id(item)] = CriterionResult(item, _run(item, facts, env))
+            outcomes.append(done[id(item)])
         status, shortfall = _requirement_status(outcomes)
-        requirement = Requirement(key.removeprefix("criterion:"), outcomes, status, shortfall)
-        result.requirements.append(requirement)
+        found[key] = Requirement(key, outcomes, status, shortfall)
         hopeless = status == UNKNOWN or (status == NOT_MET and (shortfall is None or shortfall > compiled.margin))
         if stop_when_hopeless and hopeless:
+            result.requirements = list(found.values())
             result.verdict = NOT_ELIGIBLE if status == NOT_MET else VERDICT_UNKNOWN
             result.complete = False
             return result
+    result.requirements = [found[key] for key, _ in compiled.requirements]
     for item in compiled.criteria:
-        found = done.get(item.criterion.pk)
-        result.results.append(found if found is not None else CriterionResult(item, _run(item, facts, env)))
+        known = done.get(id(item))
+        if known is None and stop_when_hopeless and item.criterion.indicator:
+            continue
+        result.results.append(known if known is not None else CriterionResult(item, _run(item, facts, env)))
     statuses = {r.status for r in result.requirements}
     if NOT_MET in statuses:
         result.verdict = NOT_ELIGIBLE
@@ -432,7 +447,7 @@ def criterion_json(
     }
 
 
-def _verdict_text(result: ProgrammeResult) -> fmt.Text:
+def verdict_text(result: ProgrammeResult) -> fmt.Text:
     if result.verdict == NO_RULE_SET:
         day = result.as_of.isoformat()
         return f"{day} 无生效的认定规则", f"no rule set in force on {day}"
@@ -474,7 +489,7 @@ def programme_json(
         "fiscal_year": result.fiscal_year,
         "as_of": result.as_of.isoformat(),
         "verdict": result.verdict,
-        "verdict_text": _pick(_verdict_text(result), language),
+        "verdict_text": _pick(verdict_text(result), language),
         "near_miss": result.near_miss,
         "near_miss_margin": fmt.plain(result.margin),
         "requirements": [

@@ -136,10 +136,13 @@ def plain(value: Any) -> Any:
 
 
 def _decimal_string(value: Decimal) -> str:
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent >= -2:
-        return f"{value:f}"  # money keeps its cents: "900000.00"
-    return _trim(value, 6)
+    text = f"{value:f}"
+    point = text.find(".")
+    if point < 0 or len(text) - point <= 3:
+        return text  # whole numbers, and money with its cents: "900000.00"
+    if len(text) - point > 7:
+        return _trim(value, 6)
+    return text.rstrip("0").rstrip(".")  # a ratio: "0.031000" → "0.031"
 
 
 def ratio_value(value: Decimal) -> Decimal:

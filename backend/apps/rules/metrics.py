@@ -47,6 +47,10 @@ def _value_text(name: str, value: Any) -> fmt.Text:
     return fmt.amount_text(name, value)
 
 
+def _pct(ratio: Decimal) -> fmt.Text:
+    return fmt.pct(ratio), fmt.pct_en(ratio)
+
+
 # ------------------------------------------------------------------------------------------------
 # Single values
 
@@ -66,7 +70,7 @@ def at_least(facts: Facts, env: Env, p: Mapping[str, Any]) -> Outcome:
         shortfall=relative(minimum - value, minimum) if gaps else None,
         gaps=gaps,
         inputs=reader.inputs,
-        explain=compare_text(_value_text(name, value), _value_text(name, minimum), gaps),
+        explain=compare_text(lambda: _value_text(name, value), lambda: _value_text(name, minimum), gaps),
     )
 
 
@@ -86,7 +90,7 @@ def at_most(facts: Facts, env: Env, p: Mapping[str, Any]) -> Outcome:
         shortfall=relative(value - maximum, maximum) if over else None,
         gaps=gaps,
         inputs=reader.inputs,
-        explain=compare_text(_value_text(name, value), _value_text(name, maximum), gaps, op="≤ "),
+        explain=compare_text(lambda: _value_text(name, value), lambda: _value_text(name, maximum), gaps, op="≤ "),
     )
 
 
@@ -129,7 +133,7 @@ def ratio_at_least(facts: Facts, env: Env, p: Mapping[str, Any]) -> Outcome:
         shortfall=relative(minimum - ratio, minimum) if gaps else None,
         gaps=gaps,
         inputs=reader.inputs,
-        explain=compare_text((fmt.pct(ratio), fmt.pct_en(ratio)), (fmt.pct(minimum), fmt.pct_en(minimum)), gaps),
+        explain=compare_text(lambda: _pct(ratio), lambda: _pct(minimum), gaps),
     )
 
 
@@ -153,9 +157,7 @@ def ratio_at_most(facts: Facts, env: Env, p: Mapping[str, Any]) -> Outcome:
         shortfall=relative(ratio - maximum, maximum) if gaps else None,
         gaps=gaps,
         inputs=reader.inputs,
-        explain=compare_text(
-            (fmt.pct(ratio), fmt.pct_en(ratio)), (fmt.pct(maximum), fmt.pct_en(maximum)), gaps, op="≤ "
-        ),
+        explain=compare_text(lambda: _pct(ratio), lambda: _pct(maximum), gaps, op="≤ "),
     )
 
 
@@ -186,7 +188,7 @@ def sum_at_least(facts: Facts, env: Env, p: Mapping[str, Any]) -> Outcome:
         shortfall=relative(minimum - total, minimum) if gaps else None,
         gaps=gaps,
         inputs=reader.inputs,
-        explain=compare_text(_value_text(name, total), _value_text(name, minimum), gaps),
+        explain=compare_text(lambda: _value_text(name, total), lambda: _value_text(name, minimum), gaps),
     )
 
 
@@ -208,7 +210,7 @@ def average_at_least(facts: Facts, env: Env, p: Mapping[str, Any]) -> Outcome:
         shortfall=relative(minimum - average, minimum) if gaps else None,
         gaps=gaps,
         inputs=reader.inputs,
-        explain=compare_text(_value_text(name, average), _value_text(name, minimum), gaps),
+        explain=compare_text(lambda: _value_text(name, average), lambda: _value_text(name, minimum), gaps),
     )
 
 
@@ -241,7 +243,7 @@ def average_growth_at_least(facts: Facts, env: Env, p: Mapping[str, Any]) -> Out
         shortfall=relative(minimum - mean, minimum) if gaps else None,
         gaps=gaps,
         inputs=reader.inputs,
-        explain=compare_text((fmt.pct(mean), fmt.pct_en(mean)), (fmt.pct(minimum), fmt.pct_en(minimum)), gaps),
+        explain=compare_text(lambda: _pct(mean), lambda: _pct(minimum), gaps),
         details={"rates": [fmt.ratio_value(r) for r in rates], "years": years},
     )
 
@@ -258,7 +260,10 @@ def cagr_at_least(facts: Facts, env: Env, p: Mapping[str, Any]) -> Outcome:
         return reader.unknown(("基期收入为零或负数，无法计算复合增长率", "the first year's value is zero or negative"))
     intervals = years - 1
     target = Decimal(first) * (1 + minimum) ** intervals
-    cagr = fmt.ratio_value((Decimal(last) / first) ** (Decimal(1) / intervals) - 1) if last > 0 else Decimal(-1)
+    # Shown and used for the shortfall only (the verdict compares exactly, above): a float power is plenty.
+    cagr = (
+        fmt.ratio_value(Decimal(repr((float(last) / float(first)) ** (1 / intervals) - 1))) if last > 0 else Decimal(-1)
+    )
     gaps = [] if last >= target else [Gap(name, fmt.ceil_amount(name, target - last), env.year)]
     return Outcome(
         NOT_MET if gaps else MET,
@@ -268,7 +273,7 @@ def cagr_at_least(facts: Facts, env: Env, p: Mapping[str, Any]) -> Outcome:
         shortfall=relative(minimum - cagr, minimum) if gaps else None,
         gaps=gaps,
         inputs=reader.inputs,
-        explain=compare_text((fmt.pct(cagr), fmt.pct_en(cagr)), (fmt.pct(minimum), fmt.pct_en(minimum)), gaps),
+        explain=compare_text(lambda: _pct(cagr), lambda: _pct(minimum), gaps),
     )
 
 
@@ -301,8 +306,11 @@ def registration_age(facts: Facts, env: Env, p: Mapping[str, Any]) -> Outcome:
         gaps=gaps,
         inputs=reader.inputs,
         explain=compare_text(
-            (f"{fmt.plain(age)} 年（{env.as_of.isoformat()}）", f"{fmt.plain(age)} years on {env.as_of.isoformat()}"),
-            (f"{fmt.plain(minimum)} 年", f"{fmt.plain(minimum)} years"),
+            lambda: (
+                f"{fmt.plain(age)} 年（{env.as_of.isoformat()}）",
+                f"{fmt.plain(age)} years on {env.as_of.isoformat()}",
+            ),
+            lambda: (f"{fmt.plain(minimum)} 年", f"{fmt.plain(minimum)} years"),
             gaps,
         ),
     )
@@ -410,8 +418,8 @@ def rd_ratio_by_revenue_band(facts: Facts, env: Env, p: Mapping[str, Any]) -> Ou
         gaps=gaps,
         inputs=reader.inputs,
         explain=compare_text(
-            (fmt.pct(ratio), fmt.pct_en(ratio)),
-            (fmt.pct(minimum), fmt.pct_en(minimum)),
+            lambda: _pct(ratio),
+            lambda: _pct(minimum),
             gaps,
             op="",
             qualifier=_revenue_band_text(lower, band.get("revenue_max")),
@@ -537,10 +545,13 @@ def _each_year_ratio(
     if reader.missing or len(ratios) < len(years):
         return reader.unknown()
     lowest = min(ratios.values())
-    value_text = (
-        "、".join(f"{y} 年 {fmt.pct(r)}" for y, r in ratios.items()),
-        ", ".join(f"FY{y} {fmt.pct_en(r)}" for y, r in ratios.items()),
-    )
+
+    def value_text() -> fmt.Text:
+        return (
+            "、".join(f"{y} 年 {fmt.pct(r)}" for y, r in ratios.items()),
+            ", ".join(f"FY{y} {fmt.pct_en(r)}" for y, r in ratios.items()),
+        )
+
     return Outcome(
         NOT_MET if gaps else MET,
         {str(y): r for y, r in ratios.items()},
@@ -551,7 +562,7 @@ def _each_year_ratio(
         inputs=reader.inputs,
         explain=compare_text(
             value_text,
-            (f"每年 ≥ {fmt.pct(minimum)}", f"≥ {fmt.pct_en(minimum)} each year"),
+            lambda: (f"每年 ≥ {fmt.pct(minimum)}", f"≥ {fmt.pct_en(minimum)} each year"),
             gaps,
             op="",
             qualifier=_lg_band_text(band, latest),
@@ -617,8 +628,8 @@ def above_size_threshold(facts: Facts, env: Env, p: Mapping[str, Any]) -> Outcom
         gaps=gaps,
         inputs=reader.inputs,
         explain=compare_text(
-            fmt.amount_text(name, value),
-            fmt.amount_text(name, minimum),
+            lambda: fmt.amount_text(name, value),
+            lambda: fmt.amount_text(name, minimum),
             gaps,
             qualifier=(f"{category[0]}", f" ({category[1]})"),
         ),
@@ -683,12 +694,14 @@ METRICS: dict[str, Metric] = {
             },
             "Σ numerator / Σ denominator over the last `years` fiscal years (fewer for a younger firm) ≥ min.",
             _years(),
+            cost=2,
         ),
         Metric(
             "ratio_at_most",
             ratio_at_most,
             {"numerator": _FIELD, "denominator": _FIELDS, "max": Param(P.RATIO)},
             "numerator / denominator of the latest year ≤ max (e.g. the debt ratio).",
+            cost=2,
         ),
         Metric(
             "sum_at_least",
@@ -696,6 +709,7 @@ METRICS: dict[str, Metric] = {
             {"field": _FIELD, "years": _YEARS, "min": Param(P.MONEY)},
             "Σ field over the last `years` fiscal years ≥ min.",
             _years(),
+            cost=2,
         ),
         Metric(
             "average_at_least",
@@ -703,6 +717,7 @@ METRICS: dict[str, Metric] = {
             {"field": _FIELD, "years": _YEARS, "min": Param(P.MONEY)},
             "Average of field over the last `years` fiscal years ≥ min.",
             _years(),
+            cost=2,
         ),
         Metric(
             "average_growth_at_least",
@@ -710,6 +725,7 @@ METRICS: dict[str, Metric] = {
             {"field": _FIELD, "periods": Param(P.integer(1, 5), required=False), "min": Param(P.RATE)},
             "Mean of the year-on-year growth rates over `periods` years ≥ min.",
             _years("periods", 1),
+            cost=3,
         ),
         Metric(
             "cagr_at_least",
@@ -717,6 +733,7 @@ METRICS: dict[str, Metric] = {
             {"field": _FIELD, "years": Param(P.integer(2, 10), required=False), "min": Param(P.RATE)},
             "(last / first)^(1/(years−1)) − 1 over `years` fiscal years ≥ min.",
             _years(),
+            cost=3,
         ),
         Metric(
             "registration_age",
@@ -754,6 +771,7 @@ METRICS: dict[str, Metric] = {
             "HNTE: Σ R&D / Σ sales over the last `years` years ≥ the band's min_ratio; the band is chosen by the"
             " latest year's sales (revenue_max inclusive; a band without revenue_max is the top one).",
             _years(),
+            cost=3,
         ),
         Metric(
             "rd_by_revenue_band_each_year",
@@ -762,6 +780,7 @@ METRICS: dict[str, Metric] = {
             "小巨人: band by the latest year's revenue (revenue_min inclusive): R&D ratio ≥ min_ratio in each of"
             " `years` years, or equity_min / rd_min totals over `years` years and an R&D staff share.",
             lambda params: max((int(b.get("years", 2)) for b in params.get("bands", [])), default=2),
+            cost=3,
         ),
         Metric(
             "above_size_threshold",
@@ -769,6 +788,7 @@ METRICS: dict[str, Metric] = {
             {"thresholds": Param(P.listing(_THRESHOLD)), "apply_by_day": Param(P.integer(1, 28), required=False)},
             "四上: the entry with the longest industry-code prefix decides: field ≥ min, or manual (by"
             " qualification), or always. apply_by_day: the monthly entry is due on that day of the next month.",
+            cost=2,
         ),
         *scoring.METRICS,
     ]

@@ -12,7 +12,7 @@ it ("+¥0.3M R&D (+10 points)"), each one an alternative.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -80,16 +80,33 @@ def max_points(bands: list[Mapping[str, Any]]) -> Decimal:
     return max((band_points(b)[1] for b in bands), default=ZERO)
 
 
+def _dash() -> fmt.Text:
+    return "—", "—"
+
+
 @dataclass
 class Item:
+    """A scored sub-item. Its text and its levers (what would raise it) are built only when asked for."""
+
     key: str
     name: fmt.Text
     points: Decimal
     points_high: Decimal
     max_points: Decimal
     value: Any
-    value_text: fmt.Text
-    levers: list[Gap] = field(default_factory=list)
+    describe: Callable[[], fmt.Text] = _dash
+    lever_fn: Callable[[], list[Gap]] | None = None
+    _levers: list[Gap] | None = field(default=None, repr=False)
+
+    @property
+    def value_text(self) -> fmt.Text:
+        return self.describe()
+
+    @property
+    def levers(self) -> list[Gap]:
+        if self._levers is None:
+            self._levers = self.lever_fn() if self.lever_fn is not None else []
+        return self._levers
 
     def points_text(self) -> str:
         low, high = fmt.plain(self.points), fmt.plain(self.points_high)
@@ -141,30 +158,41 @@ def ratio_item(
     value = fmt.ratio_value(Decimal(num) / den - offset)  # shown; the bands compare exactly
     matching = [band_points(b) for b in bands if in_band_exact(b, Decimal(num), Decimal(den), offset)]
     low, high = max(matching, default=(ZERO, ZERO))
-    levers = []
-    for band in bands:
-        gain = band_points(band)[0] - low
-        if gain > 0:
-            lever = _ratio_lever(band, lever_field, Decimal(num), Decimal(den), year, part, offset)
-            if lever is not None:
-                lever.points = gain
-                levers.append(lever)
-    return Item(key, name, low, high, max_points(bands), value, (fmt.pct(value), fmt.pct_en(value)), levers)
+
+    def levers() -> list[Gap]:
+        found = []
+        for band in bands:
+            gain = band_points(band)[0] - low
+            if gain > 0:
+                lever = _ratio_lever(band, lever_field, Decimal(num), Decimal(den), year, part, offset)
+                if lever is not None:
+                    lever.points = gain
+                    found.append(lever)
+        return found
+
+    return Item(key, name, low, high, max_points(bands), value, lambda: (fmt.pct(value), fmt.pct_en(value)), levers)
 
 
 def count_item(key: str, name: fmt.Text, bands: list[Mapping[str, Any]], values: Mapping[str, Any], year: int) -> Item:
     low, high = count_band_points(bands, values)
-    levers = []
-    for band in bands:
-        gain = band_points(band)[0] - low
-        have = values.get(band["field"]) or 0
-        if gain > 0 and have < band["min"]:
-            levers.append(Gap(band["field"], band["min"] - have, year, alternative=True, points=gain))
+
+    def levers() -> list[Gap]:
+        found = []
+        for band in bands:
+            gain = band_points(band)[0] - low
+            have = values.get(band["field"]) or 0
+            if gain > 0 and have < band["min"]:
+                found.append(Gap(band["field"], band["min"] - have, year, alternative=True, points=gain))
+        return found
+
     shown = {k: v for k, v in values.items() if v is not None}
-    text = (
-        "、".join(f"{fmt.label(k)[0]} {v}" for k, v in shown.items()),
-        ", ".join(f"{fmt.label(k)[1]} {v}" for k, v in shown.items()),
-    )
+
+    def text() -> fmt.Text:
+        return (
+            "、".join(f"{fmt.label(k)[0]} {v}" for k, v in shown.items()),
+            ", ".join(f"{fmt.label(k)[1]} {v}" for k, v in shown.items()),
+        )
+
     return Item(key, name, low, high, max_points(bands), shown, text, levers)
 
 
@@ -253,15 +281,21 @@ def tsme_score(facts: Facts, env: Env, p: Mapping[str, Any]) -> Outcome:
                 "rd", ("研发投入（占成本费用）", "R&D / costs"), p["rd_cost_bands"], "rd_expense", rd, costs, year
             )
         )
-    rd_item = max(rd_items, key=lambda i: i.points)
-    levers = []
-    for measure in rd_items:  # a lever's gain counts against the better measure's points
-        for lever in measure.levers:
-            gain = measure.points + (lever.points or ZERO) - rd_item.points
-            if gain > 0:
-                lever.points = gain
-                levers.append(lever)
-    rd_item.levers = levers
+    best = max(rd_items, key=lambda i: i.points)
+
+    def rd_levers() -> list[Gap]:
+        found = []
+        for measure in rd_items:  # a lever's gain counts against the better measure's points
+            for lever in measure.levers:
+                gain = measure.points + (lever.points or ZERO) - best.points
+                if gain > 0:
+                    lever.points = gain
+                    found.append(lever)
+        return found
+
+    rd_item = Item(
+        "rd", best.name, best.points, best.points_high, best.max_points, best.value, best.describe, rd_levers
+    )
     ip_item = count_item("ip", ("知识产权", "IP"), p["ip_bands"], ip, year)
     items = [staff_item, rd_item, ip_item]
     total = sum((i.points for i in items), ZERO)
@@ -356,7 +390,6 @@ def isme_score(facts: Facts, env: Env, p: Mapping[str, Any]) -> Outcome:
                 ZERO,
                 max_points(p["growth_bands"]),
                 None,
-                ("—", "—"),
             )
         )
     items.append(
@@ -375,7 +408,7 @@ def isme_score(facts: Facts, env: Env, p: Mapping[str, Any]) -> Outcome:
             field_points,
             p["field_points_tagged"],
             tagged,
-            (tag if tagged else "其他", tag if tagged else "other"),
+            lambda: (tag if tagged else "其他", tag if tagged else "other"),
         )
     )
     items.append(
@@ -471,10 +504,8 @@ def growth_score(facts: Facts, env: Env, p: Mapping[str, Any]) -> Outcome:
     registered = reader.note("registration_date", facts.registration_date)
     if registered is not None and registered.year > years[0]:
         zero = [
-            Item(
-                "net_assets", ("净资产增长率", "net-asset growth"), ZERO, ZERO, max_points(p["bands"]), None, ("—", "—")
-            ),
-            Item("sales", ("销售收入增长率", "sales growth"), ZERO, ZERO, max_points(p["bands"]), None, ("—", "—")),
+            Item("net_assets", ("净资产增长率", "net-asset growth"), ZERO, ZERO, max_points(p["bands"]), None),
+            Item("sales", ("销售收入增长率", "sales growth"), ZERO, ZERO, max_points(p["bands"]), None),
         ]
         return _indicator(reader, zero, p, ("经营不满 3 年，成长性得 0 分", "under 3 years of operation scores 0"))
     revenue_fields = as_list(p.get("revenue_field", ["sales_revenue", "operating_revenue"]))
@@ -492,13 +523,19 @@ def growth_score(facts: Facts, env: Env, p: Mapping[str, Any]) -> Outcome:
     ):
         y1, y2, y3 = (Decimal(v or 0) for v in values)
         if y1 <= 0 or y2 <= 0:
-            items.append(Item(key, name, ZERO, ZERO, max_points(p["bands"]), None, ("基数非正", "base not positive")))
+            items.append(
+                Item(key, name, ZERO, ZERO, max_points(p["bands"]), None, lambda: ("基数非正", "base not positive"))
+            )
             continue
         exact = (y2 / y1 + y3 / y2) / 2 - 1
         rate = fmt.ratio_value(exact)
         low, high = ratio_band_points(p["bands"], exact)
-        items.append(Item(key, name, low, high, max_points(p["bands"]), rate, (fmt.pct(rate), fmt.pct_en(rate))))
+        items.append(Item(key, name, low, high, max_points(p["bands"]), rate, _pct_text(rate)))
     return _indicator(reader, items, p)
+
+
+def _pct_text(rate: Decimal) -> Callable[[], fmt.Text]:
+    return lambda: (fmt.pct(rate), fmt.pct_en(rate))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -533,6 +570,7 @@ METRICS = [
         },
         "科技型中小企业 score: S&T staff share + the better R&D measure + IP; pass ≥ pass_min with staff points"
         " ≥ staff_points_min (default 1, i.e. not zero).",
+        cost=6,
     ),
     Metric(
         "isme_score",
@@ -553,12 +591,14 @@ METRICS = [
         "创新型中小企业 score: IP, R&D/revenue, main-business growth, debt ratio, product field, main-business"
         " share; pass ≥ pass_min and every group ≥ its min.",
         lambda params: 2,
+        cost=8,
     ),
     Metric(
         "ip_quantity_score",
         ip_quantity_score,
         {"bands": Param(P.listing(_COUNT_BAND)), "min_points": Param(P.integer(0, 100), required=False)},
         "HNTE IP-quantity sub-score from the class-I / class-II counts (an indicator).",
+        cost=2,
     ),
     Metric(
         "growth_score",
@@ -570,5 +610,6 @@ METRICS = [
         },
         "HNTE growth sub-score: net-asset and sales growth, g = ½ × (Y2/Y1 + Y3/Y2) − 1 (an indicator).",
         lambda params: 3,
+        cost=4,
     ),
 ]
