@@ -77,7 +77,7 @@ def test_missing_figures_are_unknown_not_failed(park, as_user):
     body = hnte(as_user(park.staff).get(f"/api/v1/firms/{park.firm_a.pk}/eligibility/?programme=HNTE&year=2024").json())
     staff = crit(body, "st_staff_ratio")
     assert staff["status"] == "unknown"
-    assert "科技人员数" in staff["text"]
+    assert "2024 年度科技人员" in staff["text"]
     assert body["verdict"] == "unknown"
 
 
