@@ -24,6 +24,7 @@ from django.conf import settings
 
 from apps.core.i18n import t
 from apps.figures import uploads
+from apps.imports import xlsx
 from apps.imports.formats import HeaderMatch, TableFormat
 
 CSV, XLSX = "csv", "xlsx"
@@ -228,13 +229,41 @@ def open_table(data: bytes, source: Source, fmt: TableFormat) -> Table:
     return _find_header("CSV", rows, fmt)
 
 
+def _damaged() -> UnreadableFile:
+    return UnreadableFile(t("Excel 文件已损坏或无法读取。", "The Excel file is damaged or cannot be read."))
+
+
 def _open_xlsx(data: bytes, fmt: TableFormat) -> Table:
+    """The sheet with the header, read by the fast reader (apps.imports.xlsx), or by openpyxl when the
+    fast reader does not understand the file."""
+    try:
+        found = xlsx.sheets(data, MAX_COLUMNS)
+    except xlsx.Refused as exc:
+        raise _damaged() from exc
+    except xlsx.Unsupported:
+        return _open_xlsx_with_openpyxl(data, fmt)
+    for title, rows in found[:20]:
+
+        def checked(rows: Any = rows) -> Iterator[Any]:
+            try:
+                yield from rows()
+            except (xlsx.Unsupported, xlsx.Refused) as exc:
+                raise _damaged() from exc
+
+        try:
+            return _find_header(title, checked, fmt)
+        except UnreadableFile:
+            continue
+    raise _no_header(fmt)
+
+
+def _open_xlsx_with_openpyxl(data: bytes, fmt: TableFormat) -> Table:
     from openpyxl import load_workbook
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
     except Exception as exc:
-        raise UnreadableFile(t("Excel 文件已损坏或无法读取。", "The Excel file is damaged or cannot be read.")) from exc
+        raise _damaged() from exc
     for sheet in book.worksheets[:20]:
         sheet.reset_dimensions()  # trust the cells, not the size the writer claimed
 

@@ -132,6 +132,7 @@ class CertificationsKind(Kind):
             day = None
         if day is None or not EARLIEST <= day <= LATEST:
             day = self._certificate_date(row, values)
+        programme: Programme | None
         if self.form_programme is not None:
             programme, level = self.form_programme, self.form_level
             if self.form_level_errors:
