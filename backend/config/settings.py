@@ -38,6 +38,10 @@ INSTALLED_APPS = [
     "apps.listing",
     "apps.figures",
     "apps.programmes",
+    "apps.highlights",
+    "apps.rules",
+    "apps.flags",
+    "apps.imports",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +149,9 @@ SPECTACULAR_SETTINGS = {
         "CertificationStateEnum": "apps.programmes.models.CertificationState",
         "DeadlineKindEnum": "apps.programmes.models.DeadlineKind",
         "LevelEnum": "apps.programmes.models.Level",
+        "CriterionKindEnum": "apps.rules.models.CriterionKind",
+        "ImportKindEnum": "apps.imports.models.ImportKind",
+        "ImportStatusEnum": "apps.imports.models.ImportStatus",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
@@ -185,6 +192,12 @@ SEEDBED_MAX_PAGE_SIZE = 500
 # Only behind a proxy that sets X-Real-IP itself (docker-compose's nginx does); else clients could forge it.
 SEEDBED_TRUST_X_REAL_IP = env_bool("SEEDBED_TRUST_X_REAL_IP", False)
 SEEDBED_MAX_UPLOAD_BYTES = int(env_str("SEEDBED_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
+# Imports (docs/imports.md): files above the inline limit are checked and committed by a Celery task.
+SEEDBED_IMPORT_INLINE_MAX_ROWS = int(env_str("SEEDBED_IMPORT_INLINE_MAX_ROWS", "2000"))
+SEEDBED_IMPORT_MAX_ROWS = int(env_str("SEEDBED_IMPORT_MAX_ROWS", "200000"))
+SEEDBED_IMPORT_QUEUE = env_str("SEEDBED_IMPORT_QUEUE", "")  # empty: Celery's default queue
+SEEDBED_IMPORT_CHUNK_ROWS = int(env_str("SEEDBED_IMPORT_CHUNK_ROWS", "5000"))  # rows written between progress reports
+SEEDBED_EXPORT_MAX_ROWS = int(env_str("SEEDBED_EXPORT_MAX_ROWS", "200000"))
 
 LOGGING = {
     "version": 1,
@@ -200,3 +213,21 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "core.heartbeat", "schedule": 60.0, "options": {"expires": 55}},
 }
+# Flags, scheduled jobs and notifications (apps.flags; every knob and its default in apps/flags/conf.py).
+SEEDBED_SCAN_BATCH_FIRMS = int(env_str("SEEDBED_SCAN_BATCH_FIRMS", "20000"))
+SEEDBED_SCAN_BATCH_SLEEP = float(env_str("SEEDBED_SCAN_BATCH_SLEEP", "0"))  # tests only: a scan slow enough to kill
+SEEDBED_FLAGS_QUEUE = env_str("SEEDBED_FLAGS_QUEUE", "")
+SEEDBED_PUBLIC_URL = env_str("SEEDBED_PUBLIC_URL", "http://127.0.0.1:8000")
+# Email: printed to the console unless EMAIL_HOST names an SMTP server.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = int(env_str("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Seedbed <seedbed@localhost>")
