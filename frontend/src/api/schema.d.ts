@@ -112,6 +112,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/annual-figures/export/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The list as a file (all rows matching the filters, in the list's order). */
+        get: operations["annual_figures_export_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/csrf/": {
         parameters: {
             query?: never;
@@ -156,6 +173,53 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["auth_logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendar/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Your iCal feed: `GET` gives its address (subscribe to it in a calendar app; no login needed, so
+         *     keep it private); `POST {"rotate": true}` makes a new address and revokes the old one,
+         *     `{"enabled": false}` switches the feed off.
+         */
+        get: operations["calendar_retrieve"];
+        put?: never;
+        /**
+         * @description Your iCal feed: `GET` gives its address (subscribe to it in a calendar app; no login needed, so
+         *     keep it private); `POST {"rotate": true}` makes a new address and revokes the old one,
+         *     `{"enabled": false}` switches the feed off.
+         */
+        post: operations["calendar_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendar/{token}.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The iCal feed itself (text/calendar). The token in the address is the credential; a wrong,
+         *     rotated or switched-off token is a 404. The route has no name on purpose: it is the one API path
+         *     that takes no session or API token (see the report on tests/test_access.py).
+         */
+        get: operations["calendar_.ics_retrieve"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -276,6 +340,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/certifications/export/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The list as a file (all rows matching the filters, in the list's order). */
+        get: operations["certifications_export_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/contacts/": {
         parameters: {
             query?: never;
@@ -312,6 +393,54 @@ export interface paths {
         head?: never;
         /** @description A firm's contact people. Enterprise users maintain their own firm's contacts. */
         patch: operations["contacts_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/deadline-completions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description A firm's annual report / data update of a year marked done: its report_due flag resolves within minutes.
+         *     Staff, administrators and the firm's enterprise users mark; a mark is removed, never edited.
+         */
+        get: operations["deadline_completions_list"];
+        put?: never;
+        /**
+         * @description A firm's annual report / data update of a year marked done: its report_due flag resolves within minutes.
+         *     Staff, administrators and the firm's enterprise users mark; a mark is removed, never edited.
+         */
+        post: operations["deadline_completions_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deadline-completions/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description A firm's annual report / data update of a year marked done: its report_due flag resolves within minutes.
+         *     Staff, administrators and the firm's enterprise users mark; a mark is removed, never edited.
+         */
+        get: operations["deadline_completions_retrieve"];
+        put?: never;
+        post?: never;
+        /**
+         * @description A firm's annual report / data update of a year marked done: its report_due flag resolves within minutes.
+         *     Staff, administrators and the firm's enterprise users mark; a mark is removed, never edited.
+         */
+        delete: operations["deadline_completions_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/evidence-files/": {
@@ -395,6 +524,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/figure-requirements/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Which annual figures each programme's holders must have verified (the data_missing flag). Administrators edit. */
+        get: operations["figure_requirements_list"];
+        put?: never;
+        /** @description Which annual figures each programme's holders must have verified (the data_missing flag). Administrators edit. */
+        post: operations["figure_requirements_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/figure-requirements/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Which annual figures each programme's holders must have verified (the data_missing flag). Administrators edit. */
+        get: operations["figure_requirements_retrieve"];
+        /** @description Which annual figures each programme's holders must have verified (the data_missing flag). Administrators edit. */
+        put: operations["figure_requirements_update"];
+        post?: never;
+        /** @description Which annual figures each programme's holders must have verified (the data_missing flag). Administrators edit. */
+        delete: operations["figure_requirements_destroy"];
+        options?: never;
+        head?: never;
+        /** @description Which annual figures each programme's holders must have verified (the data_missing flag). Administrators edit. */
+        patch: operations["figure_requirements_partial_update"];
+        trace?: never;
+    };
     "/api/v1/firms/": {
         parameters: {
             query?: never;
@@ -433,6 +600,47 @@ export interface paths {
         patch: operations["firms_partial_update"];
         trace?: never;
     };
+    "/api/v1/firms/{id}/eligibility/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description GET /firms/{id}/eligibility/?programme=HNTE&year=2024 — per criterion met / not_met / unknown / manual,
+         *     the inputs used (verified figures only, with their fiscal years), the gap in the firm's own units and
+         *     the verdict, with the rule-set version used. Reads only.
+         */
+        get: operations["firms_eligibility_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firms/{id}/eligibility/what-if/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description POST /firms/{id}/eligibility/what-if/ — the same evaluation with hypothetical figures (per fiscal year,
+         *     the annual-figures field names) merged over the verified ones. Stores nothing.
+         */
+        post: operations["firms_eligibility_what_if_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/firms/{id}/history/": {
         parameters: {
             query?: never;
@@ -467,6 +675,660 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/firms/{id}/timeline/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description What happened to the firm, newest first: certifications awarded, renewed and revoked, listing
+         *     events, figures verified, and (for park staff) journal entries. One query per source.
+         */
+        get: operations["firms_timeline_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/firms/export/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The list as a file (all rows matching the filters, in the list's order). */
+        get: operations["firms_export_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flags/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The flag inbox: what the scheduled scans found (SPEC §4).
+         *
+         *     Filters: kind, state, open, severity, programme (codes), zone, zone_code, firm, due_before,
+         *     due_after. Actions: acknowledge, resolve, snooze (until a date), dismiss (reason required),
+         *     reopen, and `POST /flags/bulk/` for many at once. Staff and administrators act on flags in their
+         *     scope; an enterprise user sees its own firm's flags and may only acknowledge them.
+         */
+        get: operations["flags_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flags/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The flag inbox: what the scheduled scans found (SPEC §4).
+         *
+         *     Filters: kind, state, open, severity, programme (codes), zone, zone_code, firm, due_before,
+         *     due_after. Actions: acknowledge, resolve, snooze (until a date), dismiss (reason required),
+         *     reopen, and `POST /flags/bulk/` for many at once. Staff and administrators act on flags in their
+         *     scope; an enterprise user sees its own firm's flags and may only acknowledge them.
+         */
+        get: operations["flags_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flags/{id}/acknowledge/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Someone has seen it and is on it (open → acknowledged). */
+        post: operations["flags_acknowledge_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flags/{id}/dismiss/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Not relevant (reason required): the subject stays dismissed, no new flag is opened for it. */
+        post: operations["flags_dismiss_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flags/{id}/reopen/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Back to open (from resolved, dismissed or snoozed); 409 if the subject already has an open flag. */
+        post: operations["flags_reopen_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flags/{id}/resolve/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Dealt with. If the next scan still finds the condition, the flag is reopened (dismiss to stop it). */
+        post: operations["flags_resolve_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flags/{id}/snooze/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Hidden until a date (at most a year); the first scan on or after it reopens it if it still holds. */
+        post: operations["flags_snooze_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/flags/bulk/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description One action on many flags (the inbox). Ids outside your scope: 400, nothing changes; flags whose
+         *     state does not allow the action are left as they are and listed under `skipped`.
+         */
+        post: operations["flags_bulk_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/highlight-lines/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Report lines: one programme, or several counted as distinct firms (专精特新 = SRDI ∪ LITTLE_GIANT).
+         *
+         *     Administrators edit them; a change applies to live reports at once and never to published ones.
+         */
+        get: operations["highlight_lines_list"];
+        put?: never;
+        /**
+         * @description Report lines: one programme, or several counted as distinct firms (专精特新 = SRDI ∪ LITTLE_GIANT).
+         *
+         *     Administrators edit them; a change applies to live reports at once and never to published ones.
+         */
+        post: operations["highlight_lines_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/highlight-lines/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Report lines: one programme, or several counted as distinct firms (专精特新 = SRDI ∪ LITTLE_GIANT).
+         *
+         *     Administrators edit them; a change applies to live reports at once and never to published ones.
+         */
+        get: operations["highlight_lines_retrieve"];
+        /**
+         * @description Report lines: one programme, or several counted as distinct firms (专精特新 = SRDI ∪ LITTLE_GIANT).
+         *
+         *     Administrators edit them; a change applies to live reports at once and never to published ones.
+         */
+        put: operations["highlight_lines_update"];
+        post?: never;
+        /**
+         * @description Report lines: one programme, or several counted as distinct firms (专精特新 = SRDI ∪ LITTLE_GIANT).
+         *
+         *     Administrators edit them; a change applies to live reports at once and never to published ones.
+         */
+        delete: operations["highlight_lines_destroy"];
+        options?: never;
+        head?: never;
+        /**
+         * @description Report lines: one programme, or several counted as distinct firms (专精特新 = SRDI ∪ LITTLE_GIANT).
+         *
+         *     Administrators edit them; a change applies to live reports at once and never to published ones.
+         */
+        patch: operations["highlight_lines_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/highlight-reports/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Published reports: frozen numbers and firm lists, with the time they were computed.
+         *
+         *     POST publishes the report of a year for a zone (or the whole park) as its next version; nothing
+         *     changes a published report afterwards. `diff/` recomputes it from today's records and lists,
+         *     firm by firm, what changed.
+         */
+        get: operations["highlight_reports_list"];
+        put?: never;
+        /**
+         * @description Published reports: frozen numbers and firm lists, with the time they were computed.
+         *
+         *     POST publishes the report of a year for a zone (or the whole park) as its next version; nothing
+         *     changes a published report afterwards. `diff/` recomputes it from today's records and lists,
+         *     firm by firm, what changed.
+         */
+        post: operations["highlight_reports_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/highlight-reports/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Published reports: frozen numbers and firm lists, with the time they were computed.
+         *
+         *     POST publishes the report of a year for a zone (or the whole park) as its next version; nothing
+         *     changes a published report afterwards. `diff/` recomputes it from today's records and lists,
+         *     firm by firm, what changed.
+         */
+        get: operations["highlight_reports_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/highlight-reports/{id}/diff/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Today's data against the frozen report: per number, the firms that entered or left its list. */
+        get: operations["highlight_reports_diff_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/highlight-reports/{id}/docx/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Published reports: frozen numbers and firm lists, with the time they were computed.
+         *
+         *     POST publishes the report of a year for a zone (or the whole park) as its next version; nothing
+         *     changes a published report afterwards. `diff/` recomputes it from today's records and lists,
+         *     firm by firm, what changed.
+         */
+        get: operations["highlight_reports_docx_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/highlight-reports/{id}/firms/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The frozen firms behind one number. */
+        get: operations["highlight_reports_firms_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/highlight-reports/{id}/xlsx/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Published reports: frozen numbers and firm lists, with the time they were computed.
+         *
+         *     POST publishes the report of a year for a zone (or the whole park) as its next version; nothing
+         *     changes a published report afterwards. `diff/` recomputes it from today's records and lists,
+         *     firm by firm, what changed.
+         */
+        get: operations["highlight_reports_xlsx_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/highlight-tag-groups/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Tag groups: firms that on 31 Dec carry a tag, hold a programme (ABOVE_SIZE) and sit in an industry
+         *     section (C), with the sum of a verified annual figure and its comparable growth.
+         */
+        get: operations["highlight_tag_groups_list"];
+        put?: never;
+        /**
+         * @description Tag groups: firms that on 31 Dec carry a tag, hold a programme (ABOVE_SIZE) and sit in an industry
+         *     section (C), with the sum of a verified annual figure and its comparable growth.
+         */
+        post: operations["highlight_tag_groups_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/highlight-tag-groups/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Tag groups: firms that on 31 Dec carry a tag, hold a programme (ABOVE_SIZE) and sit in an industry
+         *     section (C), with the sum of a verified annual figure and its comparable growth.
+         */
+        get: operations["highlight_tag_groups_retrieve"];
+        /**
+         * @description Tag groups: firms that on 31 Dec carry a tag, hold a programme (ABOVE_SIZE) and sit in an industry
+         *     section (C), with the sum of a verified annual figure and its comparable growth.
+         */
+        put: operations["highlight_tag_groups_update"];
+        post?: never;
+        /**
+         * @description Tag groups: firms that on 31 Dec carry a tag, hold a programme (ABOVE_SIZE) and sit in an industry
+         *     section (C), with the sum of a verified annual figure and its comparable growth.
+         */
+        delete: operations["highlight_tag_groups_destroy"];
+        options?: never;
+        head?: never;
+        /**
+         * @description Tag groups: firms that on 31 Dec carry a tag, hold a programme (ABOVE_SIZE) and sit in an industry
+         *     section (C), with the sum of a verified annual figure and its comparable growth.
+         */
+        patch: operations["highlight_tag_groups_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/highlights/{year}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The live annual highlights of a year (SPEC §5), for the whole park or a zone.
+         *
+         *     Every count has the URL of its firms (`links`); `identity_ok` checks closing = opening + new +
+         *     moved_in − lapsed − revoked − left_park on every line. The stored objects behind these routes
+         *     are the published reports (see /highlight-reports/); the live report itself is computed.
+         */
+        get: operations["highlights_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/highlights/{year}/docx/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The live report as a Word narrative in Chinese. */
+        get: operations["highlights_docx_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/highlights/{year}/firms/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The firms behind one number of the live report: `lines/{code}/firms/?bucket=new`, or `firms/?line=HNTE&bucket=new`, `?tag_group=`, `?monthly_upgrades=true`, `?listing_bucket=`. */
+        get: operations["highlights_firms_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/highlights/{year}/xlsx/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The live report as Excel: a summary sheet, then one sheet per line with its firm lists. */
+        get: operations["highlights_xlsx_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/highlights/funnel/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description How many firms of the scope, in the park today, hold each rung, and stand on it as their top rung. */
+        get: operations["highlights_funnel_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/highlights/trend/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Closing and new per line and year, for charts, with the ladder funnel of today. */
+        get: operations["highlights_trend_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Import firms, certifications (recognition lists), annual or monthly figures from XLSX or CSV.
+         *
+         *     1. `POST /imports/` (multipart: `file`, `kind`, for certifications `programme` and `level`) keeps the file
+         *        and runs a dry run: the answer counts the rows to create, to update, unchanged and in error. A small
+         *        file is checked at once (201); a large one in the background (202), with `progress` on the job.
+         *     2. When rows fail, `error_workbook_url` gives the sheet back with an error column; fix and upload again.
+         *     3. `POST /imports/{id}/commit/` writes every row in one transaction, or nothing. Committing a job with
+         *        errors is refused (409); committing twice changes nothing the second time.
+         *
+         *     Staff see the jobs they uploaded, administrators all; enterprise users and viewers cannot import.
+         *     See docs/imports.md for the columns.
+         */
+        get: operations["imports_list"];
+        put?: never;
+        /**
+         * @description Import firms, certifications (recognition lists), annual or monthly figures from XLSX or CSV.
+         *
+         *     1. `POST /imports/` (multipart: `file`, `kind`, for certifications `programme` and `level`) keeps the file
+         *        and runs a dry run: the answer counts the rows to create, to update, unchanged and in error. A small
+         *        file is checked at once (201); a large one in the background (202), with `progress` on the job.
+         *     2. When rows fail, `error_workbook_url` gives the sheet back with an error column; fix and upload again.
+         *     3. `POST /imports/{id}/commit/` writes every row in one transaction, or nothing. Committing a job with
+         *        errors is refused (409); committing twice changes nothing the second time.
+         *
+         *     Staff see the jobs they uploaded, administrators all; enterprise users and viewers cannot import.
+         *     See docs/imports.md for the columns.
+         */
+        post: operations["imports_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Import firms, certifications (recognition lists), annual or monthly figures from XLSX or CSV.
+         *
+         *     1. `POST /imports/` (multipart: `file`, `kind`, for certifications `programme` and `level`) keeps the file
+         *        and runs a dry run: the answer counts the rows to create, to update, unchanged and in error. A small
+         *        file is checked at once (201); a large one in the background (202), with `progress` on the job.
+         *     2. When rows fail, `error_workbook_url` gives the sheet back with an error column; fix and upload again.
+         *     3. `POST /imports/{id}/commit/` writes every row in one transaction, or nothing. Committing a job with
+         *        errors is refused (409); committing twice changes nothing the second time.
+         *
+         *     Staff see the jobs they uploaded, administrators all; enterprise users and viewers cannot import.
+         *     See docs/imports.md for the columns.
+         */
+        get: operations["imports_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}/commit/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Write the checked rows, all or nothing. 200 when done, 202 when it runs in the background. */
+        post: operations["imports_commit_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}/error-workbook/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The uploaded sheet (always XLSX) with the column 错误原因 / Error filled for every bad row. */
+        get: operations["imports_error_workbook_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/industries/": {
         parameters: {
             query?: never;
@@ -493,6 +1355,53 @@ export interface paths {
         };
         /** @description GB/T 4754-2017 industry classification. `q` searches code prefixes and names. */
         get: operations["industries_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Runs of the scheduled jobs (nightly scan, monthly above-size check, yearly rollover, daily digest,
+         *     re-evaluation of changed firms): start, end, state, counts and errors. Administrators start one
+         *     with `POST {"job": "scan"}` (202, the queued run to follow at `/jobs/{id}/`).
+         */
+        get: operations["jobs_list"];
+        put?: never;
+        /**
+         * @description Runs of the scheduled jobs (nightly scan, monthly above-size check, yearly rollover, daily digest,
+         *     re-evaluation of changed firms): start, end, state, counts and errors. Administrators start one
+         *     with `POST {"job": "scan"}` (202, the queued run to follow at `/jobs/{id}/`).
+         */
+        post: operations["jobs_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Runs of the scheduled jobs (nightly scan, monthly above-size check, yearly rollover, daily digest,
+         *     re-evaluation of changed firms): start, end, state, counts and errors. Administrators start one
+         *     with `POST {"job": "scan"}` (202, the queued run to follow at `/jobs/{id}/`).
+         */
+        get: operations["jobs_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -605,6 +1514,23 @@ export interface paths {
          *     unless `override` is true and a `reason` is given; the event then carries `out_of_order_override`.
          */
         patch: operations["listing_events_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/listing-events/export/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The list as a file (all rows matching the filters, in the list's order). */
+        get: operations["listing_events_export_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/listing-status/": {
@@ -770,6 +1696,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/monthly-figures/export/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The list as a file (all rows matching the filters, in the list's order). */
+        get: operations["monthly_figures_export_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Your in-app notifications (only yours, whatever your role), newest first. `?unread=true` filters. */
+        get: operations["notifications_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Your in-app notifications (only yours, whatever your role), newest first. `?unread=true` filters. */
+        get: operations["notifications_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/read/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Your in-app notifications (only yours, whatever your role), newest first. `?unread=true` filters. */
+        post: operations["notifications_read_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/unread/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Your in-app notifications (only yours, whatever your role), newest first. `?unread=true` filters. */
+        post: operations["notifications_unread_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/preferences/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description How flag email reaches you: a daily digest (the default for staff), at once, or not at all. */
+        get: operations["notifications_preferences_retrieve"];
+        /** @description How flag email reaches you: a daily digest (the default for staff), at once, or not at all. */
+        put: operations["notifications_preferences_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/read-all/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Your in-app notifications (only yours, whatever your role), newest first. `?unread=true` filters. */
+        post: operations["notifications_read_all_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/programme-deadlines/": {
         parameters: {
             query?: never;
@@ -876,6 +1922,103 @@ export interface paths {
         patch: operations["programmes_partial_update"];
         trace?: never;
     };
+    "/api/v1/rule-sets/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Eligibility rules per programme and policy edition, with their criteria. Administrators edit them;
+         *     every signed-in role reads them. An edit takes effect on the next evaluation and bumps `revision`.
+         *
+         *     Criteria are nested and matched by `code`: PUT replaces the list, PATCH adds or changes the criteria
+         *     it lists and keeps the others. Shipped rule sets cannot be deleted: give one an `effective_to` and
+         *     add the next edition (periods of one programme never overlap).
+         */
+        get: operations["rule_sets_list"];
+        put?: never;
+        /**
+         * @description Eligibility rules per programme and policy edition, with their criteria. Administrators edit them;
+         *     every signed-in role reads them. An edit takes effect on the next evaluation and bumps `revision`.
+         *
+         *     Criteria are nested and matched by `code`: PUT replaces the list, PATCH adds or changes the criteria
+         *     it lists and keeps the others. Shipped rule sets cannot be deleted: give one an `effective_to` and
+         *     add the next edition (periods of one programme never overlap).
+         */
+        post: operations["rule_sets_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rule-sets/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Eligibility rules per programme and policy edition, with their criteria. Administrators edit them;
+         *     every signed-in role reads them. An edit takes effect on the next evaluation and bumps `revision`.
+         *
+         *     Criteria are nested and matched by `code`: PUT replaces the list, PATCH adds or changes the criteria
+         *     it lists and keeps the others. Shipped rule sets cannot be deleted: give one an `effective_to` and
+         *     add the next edition (periods of one programme never overlap).
+         */
+        get: operations["rule_sets_retrieve"];
+        /**
+         * @description Eligibility rules per programme and policy edition, with their criteria. Administrators edit them;
+         *     every signed-in role reads them. An edit takes effect on the next evaluation and bumps `revision`.
+         *
+         *     Criteria are nested and matched by `code`: PUT replaces the list, PATCH adds or changes the criteria
+         *     it lists and keeps the others. Shipped rule sets cannot be deleted: give one an `effective_to` and
+         *     add the next edition (periods of one programme never overlap).
+         */
+        put: operations["rule_sets_update"];
+        post?: never;
+        /**
+         * @description Eligibility rules per programme and policy edition, with their criteria. Administrators edit them;
+         *     every signed-in role reads them. An edit takes effect on the next evaluation and bumps `revision`.
+         *
+         *     Criteria are nested and matched by `code`: PUT replaces the list, PATCH adds or changes the criteria
+         *     it lists and keeps the others. Shipped rule sets cannot be deleted: give one an `effective_to` and
+         *     add the next edition (periods of one programme never overlap).
+         */
+        delete: operations["rule_sets_destroy"];
+        options?: never;
+        head?: never;
+        /**
+         * @description Eligibility rules per programme and policy edition, with their criteria. Administrators edit them;
+         *     every signed-in role reads them. An edit takes effect on the next evaluation and bumps `revision`.
+         *
+         *     Criteria are nested and matched by `code`: PUT replaces the list, PATCH adds or changes the criteria
+         *     it lists and keeps the others. Shipped rule sets cannot be deleted: give one an `effective_to` and
+         *     add the next edition (periods of one programme never overlap).
+         */
+        patch: operations["rule_sets_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/rule-sets/metrics/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The computations a criterion can name, with their parameters. */
+        get: operations["rule_sets_metrics_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tokens/": {
         parameters: {
             query?: never;
@@ -967,6 +2110,62 @@ export interface paths {
         patch: operations["users_partial_update"];
         trace?: never;
     };
+    "/api/v1/webhook-channels/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Group robots (企业微信 / 钉钉) that receive flags, per zone and/or programme. Administrators only.
+         *     The address and secret are write-only: responses show the address without its key.
+         */
+        get: operations["webhook_channels_list"];
+        put?: never;
+        /**
+         * @description Group robots (企业微信 / 钉钉) that receive flags, per zone and/or programme. Administrators only.
+         *     The address and secret are write-only: responses show the address without its key.
+         */
+        post: operations["webhook_channels_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhook-channels/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Group robots (企业微信 / 钉钉) that receive flags, per zone and/or programme. Administrators only.
+         *     The address and secret are write-only: responses show the address without its key.
+         */
+        get: operations["webhook_channels_retrieve"];
+        /**
+         * @description Group robots (企业微信 / 钉钉) that receive flags, per zone and/or programme. Administrators only.
+         *     The address and secret are write-only: responses show the address without its key.
+         */
+        put: operations["webhook_channels_update"];
+        post?: never;
+        /**
+         * @description Group robots (企业微信 / 钉钉) that receive flags, per zone and/or programme. Administrators only.
+         *     The address and secret are write-only: responses show the address without its key.
+         */
+        delete: operations["webhook_channels_destroy"];
+        options?: never;
+        head?: never;
+        /**
+         * @description Group robots (企业微信 / 钉钉) that receive flags, per zone and/or programme. Administrators only.
+         *     The address and secret are write-only: responses show the address without its key.
+         */
+        patch: operations["webhook_channels_partial_update"];
+        trace?: never;
+    };
     "/api/v1/zones/": {
         parameters: {
             query?: never;
@@ -1009,6 +2208,15 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description * `acknowledge` - acknowledge
+         *     * `dismiss` - dismiss
+         *     * `reopen` - reopen
+         *     * `resolve` - resolve
+         *     * `snooze` - snooze
+         * @enum {string}
+         */
+        ActionEnum: "acknowledge" | "dismiss" | "reopen" | "resolve" | "snooze";
         /** @description One version of a firm's figures for a fiscal year. Money in yuan (decimal strings), counts as integers. */
         AnnualFigures: {
             readonly id: number;
@@ -1291,6 +2499,23 @@ export interface components {
          * @enum {string}
          */
         BucketEnum: "tutoring" | "in_review" | "approved" | "listed";
+        Calendar: {
+            /** @description Subscribe to this address; anyone holding it reads the feed. */
+            readonly url: string;
+            readonly enabled: boolean;
+            readonly version: number;
+        };
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        CalendarUpdateRequest: {
+            /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
+            reason?: string;
+            /**
+             * @description A new address; the old one stops working.
+             * @default false
+             */
+            rotate: boolean;
+            enabled?: boolean | null;
+        };
         /** @description Accepts an optional `reason` that goes into the change history of this write. */
         Certification: {
             readonly id: number;
@@ -1478,8 +2703,107 @@ export interface components {
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
             reason?: string;
         };
+        /** @description One condition. `params` holds every threshold of the `metric` (see GET /rule-sets/metrics/). */
+        Criterion: {
+            readonly id: number;
+            code: string;
+            /** @description Display order. */
+            position?: number;
+            name_zh: string;
+            name_en?: string;
+            kind: components["schemas"]["CriterionKindEnum"];
+            metric?: components["schemas"]["MetricEnum"] | components["schemas"]["BlankEnum"];
+            /** @description Thresholds, bands and windows of the metric. */
+            params?: unknown;
+            /** @description Criteria with the same group are alternatives: any one met suffices. */
+            group?: string;
+            /** @description Shown with its value; does not decide the verdict. */
+            indicator?: boolean;
+            /** @description A value domain-rules.md marks UNCONFIRMED. */
+            unconfirmed?: boolean;
+            notes?: string;
+        };
+        /**
+         * @description * `computed` - 计算 / Computed
+         *     * `manual` - 人工核实 / Manual
+         * @enum {string}
+         */
+        CriterionKindEnum: "computed" | "manual";
+        /** @description One condition. `params` holds every threshold of the `metric` (see GET /rule-sets/metrics/). */
+        CriterionRequest: {
+            code: string;
+            /** @description Display order. */
+            position?: number;
+            name_zh: string;
+            name_en?: string;
+            kind: components["schemas"]["CriterionKindEnum"];
+            metric?: components["schemas"]["MetricEnum"] | components["schemas"]["BlankEnum"];
+            /** @description Thresholds, bands and windows of the metric. */
+            params?: unknown;
+            /** @description Criteria with the same group are alternatives: any one met suffices. */
+            group?: string;
+            /** @description Shown with its value; does not decide the verdict. */
+            indicator?: boolean;
+            /** @description A value domain-rules.md marks UNCONFIRMED. */
+            unconfirmed?: boolean;
+            notes?: string;
+        };
+        CriterionResult: {
+            code: string;
+            name: string;
+            kind: components["schemas"]["CriterionKindEnum"];
+            metric: string;
+            group: string;
+            indicator: boolean;
+            unconfirmed: boolean;
+            notes: string;
+            status: components["schemas"]["CriterionResultStatusEnum"];
+            value: unknown;
+            required: unknown;
+            unit: string;
+            /** @description How far below the requirement, 0.08 = 8 %. */
+            shortfall: string | null;
+            text: string;
+            inputs: components["schemas"]["EligibilityInput"][];
+            gaps: components["schemas"]["Gap"][];
+            details: unknown;
+        };
+        /**
+         * @description * `met` - met
+         *     * `not_met` - not_met
+         *     * `unknown` - unknown
+         *     * `manual` - manual
+         * @enum {string}
+         */
+        CriterionResultStatusEnum: "met" | "not_met" | "unknown" | "manual";
         CsrfToken: {
             csrf_token: string;
+        };
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        DeadlineCompletion: {
+            readonly id: number;
+            firm: number;
+            deadline: number;
+            readonly deadline_name: string;
+            readonly programme: string;
+            year: number;
+            /** Format: date */
+            done_on: string;
+            note?: string;
+            readonly marked_by: number | null;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        DeadlineCompletionRequest: {
+            firm: number;
+            deadline: number;
+            year: number;
+            /** Format: date */
+            done_on: string;
+            note?: string;
+            /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
+            reason?: string;
         };
         /**
          * @description * `application_window` - 申报窗口 / Application window
@@ -1490,6 +2814,56 @@ export interface components {
          * @enum {string}
          */
         DeadlineKindEnum: "application_window" | "annual_report" | "data_update" | "review" | "other";
+        Diff: {
+            published_id: number;
+            version: number;
+            /** Format: date-time */
+            published_computed_at: string;
+            /** Format: date-time */
+            live_computed_at: string;
+            identical: boolean;
+            lines: {
+                [key: string]: unknown;
+            }[];
+            tag_groups: {
+                [key: string]: unknown;
+            }[];
+            monthly_upgrades: {
+                [key: string]: unknown;
+            };
+            listing: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * @description * `increase` - increase
+         *     * `decrease` - decrease
+         *     * `wait` - wait
+         * @enum {string}
+         */
+        DirectionEnum: "increase" | "decrease" | "wait";
+        Eligibility: {
+            firm: number;
+            fiscal_year: number;
+            /** Format: date */
+            as_of: string;
+            what_if: boolean;
+            programmes: components["schemas"]["ProgrammeEligibility"][];
+        };
+        EligibilityInput: {
+            field: string;
+            label: string;
+            fiscal_year: number | null;
+            value: unknown;
+            hypothetical: boolean;
+        };
+        /**
+         * @description * `digest` - 每日汇总 / Daily digest
+         *     * `immediate` - 即时 / Immediately
+         *     * `off` - 不发邮件 / No email
+         * @enum {string}
+         */
+        EmailDeliveryEnum: "digest" | "immediate" | "off";
         /**
          * @description * `monthly` - 月度入库 / Monthly entry
          *     * `annual` - 年度入库 / Annual entry
@@ -1542,9 +2916,48 @@ export interface components {
          * @enum {string}
          */
         ExitKindEnum: "moved_out" | "deregistered" | "other";
+        /**
+         * @description * `operating_revenue` - operating_revenue
+         *     * `main_business_revenue` - main_business_revenue
+         *     * `sales_revenue` - sales_revenue
+         *     * `high_tech_revenue` - high_tech_revenue
+         *     * `rd_expense` - rd_expense
+         *     * `rd_expense_domestic` - rd_expense_domestic
+         *     * `total_costs` - total_costs
+         *     * `net_profit` - net_profit
+         *     * `net_profit_recurring` - net_profit_recurring
+         *     * `total_assets` - total_assets
+         *     * `total_liabilities` - total_liabilities
+         *     * `output_value` - output_value
+         *     * `equity_financing` - equity_financing
+         *     * `import_export_value` - import_export_value
+         * @enum {string}
+         */
+        FigureEnum: "operating_revenue" | "main_business_revenue" | "sales_revenue" | "high_tech_revenue" | "rd_expense" | "rd_expense_domestic" | "total_costs" | "net_profit" | "net_profit_recurring" | "total_assets" | "total_liabilities" | "output_value" | "equity_financing" | "import_export_value";
         FigureRejectRequest: {
             /** @description Why the figures are sent back; shown to the firm and recorded in the history. */
             reason: string;
+        };
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        FigureRequirement: {
+            readonly id: number;
+            /** @description Upper-case key, e.g. HNTE, SRDI, LITTLE_GIANT. */
+            programme: string;
+            /** @description Annual-figure field names, e.g. rd_expense, sales_revenue. */
+            fields?: string[];
+            active?: boolean;
+            notes?: string;
+        };
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        FigureRequirementRequest: {
+            /** @description Upper-case key, e.g. HNTE, SRDI, LITTLE_GIANT. */
+            programme: string;
+            /** @description Annual-figure field names, e.g. rd_expense, sales_revenue. */
+            fields?: string[];
+            active?: boolean;
+            notes?: string;
+            /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
+            reason?: string;
         };
         FigureVerifyRequest: {
             /** @default  */
@@ -1694,6 +3107,35 @@ export interface components {
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
             reason?: string;
         };
+        /** @description One firm behind a number. Which fields appear depends on the number (line, tag group, 月度升规, listing). */
+        FirmEntry: {
+            id: number;
+            name: string;
+            uscc?: string;
+            zone?: string;
+            opening?: boolean;
+            closing?: boolean;
+            change?: string;
+            certificate?: {
+                [key: string]: unknown;
+            } | null;
+            revoked?: {
+                [key: string]: unknown;
+            };
+            /** Format: date */
+            left_park_on?: string | null;
+            exit_kind?: string;
+            /** Format: decimal */
+            value?: string | null;
+            /** Format: decimal */
+            prior_value?: string | null;
+            /** Format: date */
+            date?: string;
+            number?: string;
+            stage?: string;
+            stage_name?: string;
+            board?: string;
+        };
         /** @description One ladder, its rungs bottom to top, and the highest rung the firm holds today (null: none). */
         FirmLadder: {
             ladder: string;
@@ -1730,6 +3172,323 @@ export interface components {
             /** @description Days until ends_on; null when open-ended. */
             days_left: number | null;
         };
+        First: {
+            kind: components["schemas"]["FirstKindEnum"];
+            code: string;
+            name: string;
+            scope: components["schemas"]["ScopeEnum"];
+            zone_id: number | null;
+            where: string;
+            /** Format: date */
+            date: string;
+            firms: components["schemas"]["FirstFirm"][];
+        };
+        FirstFirm: {
+            id: number;
+            name: string;
+            level?: string;
+        };
+        /**
+         * @description * `line` - line
+         *     * `listing_stage` - listing_stage
+         * @enum {string}
+         */
+        FirstKindEnum: "line" | "listing_stage";
+        Flag: {
+            readonly id: number;
+            readonly firm: number;
+            readonly firm_name: string;
+            readonly zone: number;
+            readonly zone_name: string;
+            readonly kind: components["schemas"]["KindCbfEnum"];
+            readonly programme: string;
+            /** @default  */
+            readonly subject: string;
+            /** Format: date */
+            readonly due_date: string | null;
+            /** @description Days from today to the due date (negative: past). */
+            readonly days_left: number | null;
+            readonly severity: components["schemas"]["SeverityEnum"];
+            readonly ladder_point: number | null;
+            /** @default open */
+            readonly state: components["schemas"]["FlagStateEnum"];
+            /** Format: date */
+            readonly snoozed_until: string | null;
+            readonly dismiss_reason: string;
+            readonly resolution: components["schemas"]["ResolutionEnum"];
+            /** Format: date-time */
+            readonly resolved_at: string | null;
+            /** @description The last remark made with an action on the flag. */
+            readonly note: string;
+            readonly state_changed_by: number | null;
+            /** Format: date-time */
+            readonly state_changed_at: string | null;
+            /** Format: date-time */
+            readonly first_seen: string;
+            /** Format: date-time */
+            readonly last_seen: string;
+            /** @description The run that last wrote the flag. */
+            readonly scan_run: number | null;
+            readonly evidence: unknown;
+            /** @description One line, in the request's language. */
+            readonly title: string;
+            /** @description What was found, in the request's language. */
+            readonly message: string;
+        };
+        FlagBulkRequest: {
+            ids: number[];
+            action: components["schemas"]["ActionEnum"];
+            /** @default  */
+            reason: string;
+            /** @default  */
+            note: string;
+            /**
+             * Format: date
+             * @description For snooze.
+             */
+            until?: string | null;
+        };
+        FlagBulkResult: {
+            done: number[];
+            /** @description {id, state}: not in a state that allows it. */
+            skipped: {
+                [key: string]: unknown;
+            }[];
+        };
+        FlagDismissRequest: {
+            /** @description Why; required, and recorded in the history. */
+            reason: string;
+            /** @default  */
+            note: string;
+        };
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        FlagNoteRequest: {
+            /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
+            reason?: string;
+            /** @default  */
+            note: string;
+        };
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        FlagSnoozeRequest: {
+            /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
+            reason?: string;
+            /**
+             * Format: date
+             * @description Hidden until this day; the first scan on or after it reopens the flag.
+             */
+            until: string;
+            /** @default  */
+            note: string;
+        };
+        /**
+         * @description * `open` - 待处理 / Open
+         *     * `acknowledged` - 已确认 / Acknowledged
+         *     * `snoozed` - 已暂缓 / Snoozed
+         *     * `resolved` - 已解决 / Resolved
+         *     * `dismissed` - 已忽略 / Dismissed
+         * @enum {string}
+         */
+        FlagStateEnum: "open" | "acknowledged" | "snoozed" | "resolved" | "dismissed";
+        Gap: {
+            field: string;
+            fiscal_year: number | null;
+            direction: components["schemas"]["DirectionEnum"];
+            /** @description Exact amount in the field's unit (yuan, people, items). */
+            amount: string | null;
+            unit: string;
+            /** Format: date */
+            until: string | null;
+            points: string | null;
+            /** @description One of several ways; any one suffices. */
+            alternative: boolean;
+            text: string;
+            text_zh: string;
+            text_en: string;
+        };
+        /**
+         * @description * `net` - 净增长：(年末 − 年初) / 年初 / Net: (closing − opening) / opening
+         *     * `gross_new` - 新增口径：新增 / 年初 / Gross new: new / opening
+         * @enum {string}
+         */
+        GrowthBasisEnum: "net" | "gross_new";
+        /** @description Hypothetical values for one fiscal year, with the same names as annual figures; merged over the verified ones. */
+        HypotheticalFiguresRequest: {
+            fiscal_year: number;
+            /**
+             * Format: decimal
+             * @description 营业收入
+             */
+            operating_revenue?: string | null;
+            /**
+             * Format: decimal
+             * @description 主营业务收入
+             */
+            main_business_revenue?: string | null;
+            /**
+             * Format: decimal
+             * @description 销售收入（高企口径）
+             */
+            sales_revenue?: string | null;
+            /**
+             * Format: decimal
+             * @description 高新技术产品（服务）收入
+             */
+            high_tech_revenue?: string | null;
+            /**
+             * Format: decimal
+             * @description 研发费用总额
+             */
+            rd_expense?: string | null;
+            /**
+             * Format: decimal
+             * @description 境内研发费用
+             */
+            rd_expense_domestic?: string | null;
+            /**
+             * Format: decimal
+             * @description 成本费用总额
+             */
+            total_costs?: string | null;
+            /**
+             * Format: decimal
+             * @description 净利润
+             */
+            net_profit?: string | null;
+            /**
+             * Format: decimal
+             * @description 扣除非经常性损益后的净利润
+             */
+            net_profit_recurring?: string | null;
+            /**
+             * Format: decimal
+             * @description 资产总额
+             */
+            total_assets?: string | null;
+            /**
+             * Format: decimal
+             * @description 负债总额
+             */
+            total_liabilities?: string | null;
+            /**
+             * Format: decimal
+             * @description 工业总产值
+             */
+            output_value?: string | null;
+            /**
+             * Format: decimal
+             * @description 新增股权融资额
+             */
+            equity_financing?: string | null;
+            /**
+             * Format: decimal
+             * @description 进出口总额
+             */
+            import_export_value?: string | null;
+            /** @description 职工总数 */
+            staff_total?: number | null;
+            /** @description 科技人员数 */
+            st_staff?: number | null;
+            /** @description 研发人员数 */
+            rd_staff?: number | null;
+            /** @description Ⅰ类知识产权数 */
+            ip_class1?: number | null;
+            /** @description Ⅱ类知识产权数 */
+            ip_class2?: number | null;
+            /** @description 高价值Ⅰ类知识产权数 */
+            ip_class1_high_value?: number | null;
+            /** @description 科技成果转化数 */
+            st_results_converted?: number | null;
+        };
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        ImportCommitRequest: {
+            /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
+            reason?: string;
+        };
+        ImportJob: {
+            readonly id: number;
+            readonly kind: components["schemas"]["ImportKindEnum"];
+            /** @description Upper-case key, e.g. HNTE, SRDI, LITTLE_GIANT. */
+            readonly programme: string;
+            /** @description Certifications: the level of rows without one. */
+            readonly level: string;
+            readonly original_name: string;
+            readonly file_format: string;
+            readonly encoding: string;
+            readonly sheet: string;
+            readonly header_row: number | null;
+            readonly ignored_columns: string[];
+            readonly status: components["schemas"]["ImportStatusEnum"];
+            /** @description Why the file failed or the commit was stopped. */
+            readonly message: string | null;
+            readonly rows_total: number;
+            readonly to_create: number;
+            readonly to_update: number;
+            readonly unchanged: number;
+            /** @description Rows the format says to leave out. */
+            readonly skipped: number;
+            readonly error_rows: number;
+            readonly created: number;
+            readonly updated: number;
+            readonly progress: components["schemas"]["Progress"] | null;
+            /** @description The first row errors, in the caller's language. */
+            readonly row_errors: components["schemas"]["RowError"][];
+            readonly errors_truncated: boolean;
+            /** @description The uploaded sheet with an error column (XLSX), when rows have errors. */
+            readonly error_workbook_url: string | null;
+            readonly uploaded_by: number | null;
+            readonly uploaded_by_name: string | null;
+            readonly committed_by: number | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly checked_at: string | null;
+            /** Format: date-time */
+            readonly committed_at: string | null;
+        };
+        /**
+         * @description * `firms` - 企业 / Firms
+         *     * `certifications` - 认定证书 / Certifications
+         *     * `annual_figures` - 年度数据 / Annual figures
+         *     * `monthly_figures` - 月度数据 / Monthly figures
+         * @enum {string}
+         */
+        ImportKindEnum: "firms" | "certifications" | "annual_figures" | "monthly_figures";
+        /**
+         * @description * `queued` - 排队待检查 / Queued for the dry run
+         *     * `checking` - 检查中 / Dry run running
+         *     * `ready` - 检查通过，可以提交 / Checked, ready to commit
+         *     * `invalid` - 有错误，未导入 / Has errors, nothing imported
+         *     * `commit_queued` - 排队待导入 / Queued for commit
+         *     * `committing` - 导入中 / Committing
+         *     * `committed` - 已导入 / Committed
+         *     * `failed` - 失败 / Failed
+         * @enum {string}
+         */
+        ImportStatusEnum: "queued" | "checking" | "ready" | "invalid" | "commit_queued" | "committing" | "committed" | "failed";
+        /** @description multipart/form-data: the file, what it holds, and for certifications the programme and level. */
+        ImportUploadRequest: {
+            /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
+            reason?: string;
+            /**
+             * Format: binary
+             * @description XLSX or CSV (UTF-8, with or without BOM, or GBK/GB18030).
+             */
+            file: string;
+            kind: components["schemas"]["ImportKindEnum"];
+            /** @description Certifications: programme code (e.g. HNTE) for rows without a 项目 column. */
+            programme?: string | null;
+            /**
+             * @description Certifications: level for rows without a 级别 column (defaults to the programme's only level).
+             *
+             *     * `national` - 国家级 / National
+             *     * `municipal` - 市级 / Municipal
+             *     * `district` - 区级 / District
+             *     * `statistical` - 统计口径 / Statistical
+             *     * `priority` - 重点 / Priority pool
+             * @default
+             */
+            level: components["schemas"]["LevelEnum"] | components["schemas"]["BlankEnum"];
+        };
         Industry: {
             code: string;
             /** @description 1 section, 2 division, 3 group, 4 class */
@@ -1739,6 +3498,68 @@ export interface components {
             note?: string;
             parent?: string | null;
         };
+        JobRun: {
+            readonly id: number;
+            readonly job: components["schemas"]["JobRunJobEnum"];
+            readonly state: components["schemas"]["JobRunStateEnum"];
+            /** @description beat, api, command, demo, sweep … */
+            readonly trigger: string;
+            readonly requested_by: number | null;
+            readonly params: unknown;
+            readonly progress: unknown;
+            readonly counts: unknown;
+            readonly errors: unknown;
+            readonly resumed_from: number | null;
+            readonly worker: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly started_at: string | null;
+            /** Format: date-time */
+            readonly finished_at: string | null;
+            /** Format: double */
+            readonly duration_seconds: number | null;
+        };
+        /**
+         * @description * `scan` - 夜间扫描 / Nightly scan
+         *     * `above_size` - 月度升规检查 / Monthly above-size check
+         *     * `rollover` - 年度结转 / Yearly rollover
+         *     * `digest` - 每日汇总 / Daily digest
+         * @enum {string}
+         */
+        JobRunCreateJobEnum: "scan" | "above_size" | "rollover" | "digest";
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        JobRunCreateRequest: {
+            /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
+            reason?: string;
+            job: components["schemas"]["JobRunCreateJobEnum"];
+            /**
+             * Format: date
+             * @description Run as of this day (default: today). For checking what a scan would find.
+             */
+            today?: string;
+            /** @description scan only: just these kinds' detectors (default: every kind). */
+            kinds?: components["schemas"]["KindsEnum"][];
+        };
+        /**
+         * @description * `scan` - 夜间扫描 / Nightly scan
+         *     * `above_size` - 月度升规检查 / Monthly above-size check
+         *     * `rollover` - 年度结转 / Yearly rollover
+         *     * `digest` - 每日汇总 / Daily digest
+         *     * `rescan` - 变更企业复评 / Re-evaluate changed firms
+         * @enum {string}
+         */
+        JobRunJobEnum: "scan" | "above_size" | "rollover" | "digest" | "rescan";
+        /**
+         * @description * `queued` - 排队中 / Queued
+         *     * `running` - 运行中 / Running
+         *     * `succeeded` - 成功 / Succeeded
+         *     * `failed` - 失败 / Failed
+         *     * `skipped` - 已跳过（另一次运行进行中） / Skipped (another run was in progress)
+         *     * `interrupted` - 已中断 / Interrupted
+         * @enum {string}
+         */
+        JobRunStateEnum: "queued" | "running" | "succeeded" | "failed" | "skipped" | "interrupted";
         /** @description Accepts an optional `reason` that goes into the change history of this write. */
         JournalEntry: {
             readonly id: number;
@@ -1775,6 +3596,18 @@ export interface components {
          */
         JournalKindEnum: "visit" | "call" | "meeting" | "service" | "other";
         /**
+         * @description * `renewal_due` - 续期到期提醒 / Renewal due
+         *     * `expired` - 已过期 / Expired
+         *     * `report_due` - 报告截止提醒 / Report due
+         *     * `threshold_reached` - 达到门槛 / Threshold reached
+         *     * `eligible` - 符合申报条件 / Eligible
+         *     * `upgrade_candidate` - 可晋级 / Upgrade candidate
+         *     * `near_miss` - 接近条件 / Near miss
+         *     * `data_missing` - 数据缺失 / Data missing
+         * @enum {string}
+         */
+        KindCbfEnum: "renewal_due" | "expired" | "report_due" | "threshold_reached" | "eligible" | "upgrade_candidate" | "near_miss" | "data_missing";
+        /**
          * @description * `certificate` - 证书 / Certificate
          *     * `audit_report` - 审计报告 / Audit report
          *     * `financial_statement` - 财务报表 / Financial statement
@@ -1784,6 +3617,18 @@ export interface components {
          * @enum {string}
          */
         KindE92Enum: "certificate" | "audit_report" | "financial_statement" | "tax_return" | "ip" | "other";
+        /**
+         * @description * `renewal_due` - 续期到期提醒 / Renewal due
+         *     * `expired` - 已过期 / Expired
+         *     * `report_due` - 报告截止提醒 / Report due
+         *     * `threshold_reached` - 达到门槛 / Threshold reached
+         *     * `eligible` - 符合申报条件 / Eligible
+         *     * `upgrade_candidate` - 可晋级 / Upgrade candidate
+         *     * `near_miss` - 接近条件 / Near miss
+         *     * `data_missing` - 数据缺失 / Data missing
+         * @enum {string}
+         */
+        KindsEnum: "renewal_due" | "expired" | "report_due" | "threshold_reached" | "eligible" | "upgrade_candidate" | "near_miss" | "data_missing";
         /**
          * @description * `tech` - 科技创新 / Science & technology
          *     * `quality_sme` - 优质中小企业 / Quality SMEs
@@ -1821,6 +3666,44 @@ export interface components {
          * @enum {string}
          */
         LevelEnum: "national" | "municipal" | "district" | "statistical" | "priority";
+        LineReport: {
+            code: string;
+            name: string;
+            name_en: string;
+            programmes: string[];
+            growth_basis: string;
+            headline: boolean;
+            opening: number;
+            new: number;
+            moved_in: number;
+            renewed: number;
+            lapsed: number;
+            revoked: number;
+            left_park: number;
+            closing: number;
+            /**
+             * Format: double
+             * @description Two decimals; null when opening is 0.
+             */
+            growth_pct: number | null;
+            /** @description 0 → more than 0 for the first time ever in this scope (从'0'到'1'). */
+            first: boolean;
+            identity_ok: boolean;
+            /** @description bucket → URL of the firms behind it. */
+            links: {
+                [key: string]: string;
+            };
+        };
+        Listing: {
+            buckets: components["schemas"]["ListingBucket"][];
+        };
+        ListingBucket: {
+            bucket: string;
+            name: string;
+            count: number;
+            firms: components["schemas"]["ListingFirm"][];
+            firms_url: string;
+        };
         /** @description Accepts an optional `reason` that goes into the change history of this write. */
         ListingEvent: {
             readonly id: number;
@@ -1890,6 +3773,15 @@ export interface components {
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
             reason?: string;
         };
+        ListingFirm: {
+            id: number;
+            name: string;
+            stage: string;
+            stage_name: string;
+            /** Format: date */
+            date: string;
+            board: string;
+        };
         /** @description One firm's place in the pipeline on `as_of`. */
         ListingStatus: {
             firm: number;
@@ -1922,6 +3814,10 @@ export interface components {
             username: string;
             password: string;
         };
+        ManualCheck: {
+            code: string;
+            name: string;
+        };
         Me: {
             readonly id: number;
             /**
@@ -1937,6 +3833,39 @@ export interface components {
             readonly scope: {
                 [key: string]: unknown;
             };
+        };
+        Metric: {
+            name: string;
+            description: string;
+            parameters: components["schemas"]["MetricParameter"][];
+        };
+        /**
+         * @description * `` -
+         *     * `above_size_threshold` - above_size_threshold
+         *     * `at_least` - at_least
+         *     * `at_most` - at_most
+         *     * `average_at_least` - average_at_least
+         *     * `average_growth_at_least` - average_growth_at_least
+         *     * `cagr_at_least` - cagr_at_least
+         *     * `growth_score` - growth_score
+         *     * `holds_programme` - holds_programme
+         *     * `ip_quantity_score` - ip_quantity_score
+         *     * `isme_score` - isme_score
+         *     * `legal_form_in` - legal_form_in
+         *     * `ratio_at_least` - ratio_at_least
+         *     * `ratio_at_most` - ratio_at_most
+         *     * `rd_by_revenue_band_each_year` - rd_by_revenue_band_each_year
+         *     * `rd_ratio_by_revenue_band` - rd_ratio_by_revenue_band
+         *     * `registration_age` - registration_age
+         *     * `sum_at_least` - sum_at_least
+         *     * `tsme_score` - tsme_score
+         *     * `uscc_region` - uscc_region
+         * @enum {string}
+         */
+        MetricEnum: "above_size_threshold" | "at_least" | "at_most" | "average_at_least" | "average_growth_at_least" | "cagr_at_least" | "growth_score" | "holds_programme" | "ip_quantity_score" | "isme_score" | "legal_form_in" | "ratio_at_least" | "ratio_at_most" | "rd_by_revenue_band_each_year" | "rd_ratio_by_revenue_band" | "registration_age" | "sum_at_least" | "tsme_score" | "uscc_region";
+        MetricParameter: {
+            name: string;
+            required: boolean;
         };
         /** @description One version of a firm's year-to-date figures at the end of a month. Money in yuan. */
         MonthlyFigures: {
@@ -2006,6 +3935,49 @@ export interface components {
             note?: string;
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
             reason?: string;
+        };
+        MonthlyUpgrades: {
+            count: number;
+            firms_url: string;
+        };
+        Notification: {
+            readonly id: number;
+            readonly topic: string;
+            readonly flag: number | null;
+            readonly firm: number | null;
+            readonly ladder_point: number | null;
+            readonly title: string;
+            readonly body: string;
+            readonly link: string;
+            readonly read: boolean;
+            /** Format: date-time */
+            readonly read_at: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        NotificationPreference: {
+            /**
+             * @description digest: one email a day (staff default); immediate: each message at once (enterprise default); off.
+             *
+             *     * `digest` - 每日汇总 / Daily digest
+             *     * `immediate` - 即时 / Immediately
+             *     * `off` - 不发邮件 / No email
+             */
+            email_delivery: components["schemas"]["EmailDeliveryEnum"];
+        };
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        NotificationPreferenceRequest: {
+            /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
+            reason?: string;
+            /**
+             * @description digest: one email a day (staff default); immediate: each message at once (enterprise default); off.
+             *
+             *     * `digest` - 每日汇总 / Daily digest
+             *     * `immediate` - 即时 / Immediately
+             *     * `off` - 不发邮件 / No email
+             */
+            email_delivery: components["schemas"]["EmailDeliveryEnum"];
         };
         /** @enum {unknown} */
         NullEnum: null;
@@ -2091,6 +4063,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Contact"][];
         };
+        PaginatedDeadlineCompletionList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["DeadlineCompletion"][];
+        };
         PaginatedEvidenceFileList: {
             /** @example 123 */
             count: number;
@@ -2105,6 +4092,36 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["EvidenceFile"][];
+        };
+        PaginatedFigureRequirementList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["FigureRequirement"][];
+        };
+        PaginatedFirmEntryList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["FirmEntry"][];
         };
         PaginatedFirmList: {
             /** @example 123 */
@@ -2121,6 +4138,36 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Firm"][];
         };
+        PaginatedFlagList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Flag"][];
+        };
+        PaginatedImportJobList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["ImportJob"][];
+        };
         PaginatedIndustryList: {
             /** @example 123 */
             count: number;
@@ -2135,6 +4182,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Industry"][];
+        };
+        PaginatedJobRunList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["JobRun"][];
         };
         PaginatedJournalEntryList: {
             /** @example 123 */
@@ -2196,6 +4258,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["MonthlyFigures"][];
         };
+        PaginatedNotificationList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Notification"][];
+        };
         PaginatedProgrammeDeadlineList: {
             /** @example 123 */
             count: number;
@@ -2226,6 +4303,81 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Programme"][];
         };
+        PaginatedPublishedReportList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["PublishedReport"][];
+        };
+        PaginatedReportLineList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["ReportLine"][];
+        };
+        PaginatedRuleSetList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["RuleSet"][];
+        };
+        PaginatedTagGroupList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["TagGroup"][];
+        };
+        PaginatedTimelineItemList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["TimelineItem"][];
+        };
         PaginatedUserList: {
             /** @example 123 */
             count: number;
@@ -2240,6 +4392,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["User"][];
+        };
+        PaginatedWebhookChannelList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["WebhookChannel"][];
         };
         PaginatedZoneList: {
             /** @example 123 */
@@ -2413,6 +4580,17 @@ export interface components {
             reason?: string;
         };
         /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        PatchedFigureRequirementRequest: {
+            /** @description Upper-case key, e.g. HNTE, SRDI, LITTLE_GIANT. */
+            programme?: string;
+            /** @description Annual-figure field names, e.g. rd_expense, sales_revenue. */
+            fields?: string[];
+            active?: boolean;
+            notes?: string;
+            /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
+            reason?: string;
+        };
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
         PatchedFirmDetailRequest: {
             /** @description 统一社会信用代码 (GB 32100-2015), 18 characters; full-width input is normalised. */
             uscc?: string;
@@ -2556,6 +4734,92 @@ export interface components {
             reason?: string;
         };
         /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        PatchedReportLineRequest: {
+            /** @description Upper-case key used in URLs, e.g. HNTE, ZJTX. */
+            code?: string;
+            /** @description As the narrative says it: 高新技术企业, 专精特新企业. */
+            name_zh?: string;
+            name_en?: string;
+            /** @description Programme codes; a firm holding several counts once, e.g. [SRDI, LITTLE_GIANT]. */
+            programmes?: string[];
+            growth_basis?: components["schemas"]["GrowthBasisEnum"];
+            /** @description Quoted in the first highlight sentence of the Word narrative. */
+            headline?: boolean;
+            position?: number;
+            active?: boolean;
+            /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
+            reason?: string;
+        };
+        /**
+         * @description A programme's rules for one policy edition. Criteria are nested and matched by `code`: PUT replaces
+         *     the list, PATCH adds or changes the criteria it lists and keeps the others.
+         */
+        PatchedRuleSetRequest: {
+            /** @description Upper-case key, e.g. HNTE, SRDI, LITTLE_GIANT. */
+            programme?: string;
+            /** @description Edition code, e.g. HNTE-2016, TSME-2025, LISTING_RESERVE-CQ-2022. */
+            code?: string;
+            name_zh?: string;
+            name_en?: string;
+            /**
+             * Format: date
+             * @description First day these rules apply.
+             */
+            effective_from?: string;
+            /**
+             * Format: date
+             * @description Last day they apply; empty = still in force.
+             */
+            effective_to?: string | null;
+            /**
+             * Format: decimal
+             * @description A firm within this share of every failing numeric criterion is a near miss (0.10 = 10 %).
+             */
+            near_miss_margin?: string;
+            notes?: string;
+            sources?: string[];
+            criteria?: components["schemas"]["CriterionRequest"][];
+            /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
+            reason?: string;
+        };
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        PatchedTagGroupRequest: {
+            code?: string;
+            /** @description As the narrative says it: 数字经济规上制造企业. */
+            name_zh?: string;
+            name_en?: string;
+            /** @description The firm tag, e.g. 数字经济. */
+            tag?: string;
+            /** @description Members hold it on 31 Dec, e.g. ABOVE_SIZE. */
+            programme?: string;
+            industry_section?: string;
+            /**
+             * @description The verified annual figure summed over members, in yuan, e.g. output_value.
+             *
+             *     * `operating_revenue` - operating_revenue
+             *     * `main_business_revenue` - main_business_revenue
+             *     * `sales_revenue` - sales_revenue
+             *     * `high_tech_revenue` - high_tech_revenue
+             *     * `rd_expense` - rd_expense
+             *     * `rd_expense_domestic` - rd_expense_domestic
+             *     * `total_costs` - total_costs
+             *     * `net_profit` - net_profit
+             *     * `net_profit_recurring` - net_profit_recurring
+             *     * `total_assets` - total_assets
+             *     * `total_liabilities` - total_liabilities
+             *     * `output_value` - output_value
+             *     * `equity_financing` - equity_financing
+             *     * `import_export_value` - import_export_value
+             */
+            figure?: components["schemas"]["FigureEnum"];
+            /** @description 实现{figure_label} 68.9 亿元. */
+            figure_label?: string;
+            position?: number;
+            active?: boolean;
+            /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
+            reason?: string;
+        };
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
         PatchedUserRequest: {
             /**
              * 用户名
@@ -2575,6 +4839,21 @@ export interface components {
             zones?: number[];
             firms?: number[];
             password?: string;
+            /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
+            reason?: string;
+        };
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        PatchedWebhookChannelRequest: {
+            name?: string;
+            kind?: components["schemas"]["WebhookChannelKindEnum"];
+            /** Format: uri */
+            url?: string;
+            secret?: string;
+            zone?: number | null;
+            /** @description Only this programme's flags (code). */
+            programme?: string | null;
+            kinds?: components["schemas"]["KindsEnum"][];
+            active?: boolean;
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
             reason?: string;
         };
@@ -2662,6 +4941,23 @@ export interface components {
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
             reason?: string;
         };
+        ProgrammeEligibility: {
+            programme: string;
+            programme_name: string;
+            held: boolean;
+            rule_set: components["schemas"]["RuleSetVersion"] | null;
+            fiscal_year: number;
+            /** Format: date */
+            as_of: string;
+            verdict: components["schemas"]["VerdictEnum"];
+            verdict_text: string;
+            near_miss: boolean;
+            near_miss_margin: string;
+            requirements: components["schemas"]["Requirement"][];
+            manual_to_check: components["schemas"]["ManualCheck"][];
+            gaps: components["schemas"]["Gap"][];
+            criteria: components["schemas"]["CriterionResult"][];
+        };
         /** @description Accepts an optional `reason` that goes into the change history of this write. */
         ProgrammeRequest: {
             /** @description Upper-case key, e.g. HNTE, SRDI, LITTLE_GIANT. */
@@ -2680,6 +4976,141 @@ export interface components {
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
             reason?: string;
         };
+        Progress: {
+            /** @description queued, starting, reading, checking, writing or done. */
+            phase: string;
+            rows_done: number;
+            rows_total: number;
+        };
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        PublishRequest: {
+            /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
+            reason?: string;
+            year: number;
+            /** @description Zone id; leave out for the whole park (zone-limited staff: their zones). */
+            zone?: number | null;
+            /** @default  */
+            title: string;
+            /** @default  */
+            note: string;
+        };
+        PublishedReport: {
+            readonly id: number;
+            readonly year: number;
+            readonly zone_ids: number[];
+            /** @description "park" or "zones:1,3": the scope, for versions. */
+            readonly scope_key: string;
+            readonly scope_label: string;
+            /** @description 1, 2, 3 … per year and scope, in order of publication. */
+            readonly version: number;
+            readonly title: string;
+            readonly note: string;
+            /**
+             * Format: date
+             * @description The day the closing counts refer to (31 Dec of the year).
+             */
+            readonly as_of: string;
+            /** Format: date-time */
+            readonly computed_at: string;
+            readonly published_by: string | null;
+            /** Format: date-time */
+            readonly published_at: string;
+        };
+        PublishedReportDetail: {
+            readonly id: number;
+            readonly year: number;
+            readonly zone_ids: number[];
+            /** @description "park" or "zones:1,3": the scope, for versions. */
+            readonly scope_key: string;
+            readonly scope_label: string;
+            /** @description 1, 2, 3 … per year and scope, in order of publication. */
+            readonly version: number;
+            readonly title: string;
+            readonly note: string;
+            /**
+             * Format: date
+             * @description The day the closing counts refer to (31 Dec of the year).
+             */
+            readonly as_of: string;
+            /** Format: date-time */
+            readonly computed_at: string;
+            readonly published_by: string | null;
+            /** Format: date-time */
+            readonly published_at: string;
+            readonly report: {
+                [key: string]: unknown;
+            };
+        };
+        Report: {
+            year: number;
+            scope: components["schemas"]["Scope"];
+            /** Format: date */
+            opening_date: string;
+            /**
+             * Format: date
+             * @description The closing day: 31 Dec of the year, or today while it runs.
+             */
+            as_of: string;
+            /** Format: date-time */
+            computed_at: string;
+            complete_year: boolean;
+            identity_ok: boolean;
+            lines: components["schemas"]["LineReport"][];
+            tag_groups: components["schemas"]["TagGroupReport"][];
+            monthly_upgrades: components["schemas"]["MonthlyUpgrades"];
+            listing: components["schemas"]["Listing"];
+            firsts: components["schemas"]["First"][];
+        };
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        ReportLine: {
+            readonly id: number;
+            /** @description Upper-case key used in URLs, e.g. HNTE, ZJTX. */
+            code: string;
+            /** @description As the narrative says it: 高新技术企业, 专精特新企业. */
+            name_zh: string;
+            name_en?: string;
+            /** @description Programme codes; a firm holding several counts once, e.g. [SRDI, LITTLE_GIANT]. */
+            programmes: string[];
+            growth_basis?: components["schemas"]["GrowthBasisEnum"];
+            /** @description Quoted in the first highlight sentence of the Word narrative. */
+            headline?: boolean;
+            position?: number;
+            active?: boolean;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        ReportLineRequest: {
+            /** @description Upper-case key used in URLs, e.g. HNTE, ZJTX. */
+            code: string;
+            /** @description As the narrative says it: 高新技术企业, 专精特新企业. */
+            name_zh: string;
+            name_en?: string;
+            /** @description Programme codes; a firm holding several counts once, e.g. [SRDI, LITTLE_GIANT]. */
+            programmes: string[];
+            growth_basis?: components["schemas"]["GrowthBasisEnum"];
+            /** @description Quoted in the first highlight sentence of the Word narrative. */
+            headline?: boolean;
+            position?: number;
+            active?: boolean;
+            /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
+            reason?: string;
+        };
+        Requirement: {
+            key: string;
+            criteria: string[];
+            status: string;
+            shortfall: string | null;
+        };
+        /**
+         * @description * `auto` - 条件已消除（自动） / Condition cleared (automatic)
+         *     * `manual` - 人工处理 / Resolved by a person
+         *     * `year_end` - 年度结转 / Closed at the year end
+         * @enum {string}
+         */
+        ResolutionEnum: "auto" | "manual" | "year_end";
         /**
          * @description * `admin` - 管理员 / Administrator
          *     * `staff` - 服务专员 / Staff
@@ -2688,6 +5119,112 @@ export interface components {
          * @enum {string}
          */
         RoleEnum: "admin" | "staff" | "viewer" | "enterprise";
+        RowError: {
+            /** @description Row number as the spreadsheet shows it. */
+            row: number;
+            /** @description The column as the file names it. */
+            column: string;
+            message: string;
+        };
+        /**
+         * @description A programme's rules for one policy edition. Criteria are nested and matched by `code`: PUT replaces
+         *     the list, PATCH adds or changes the criteria it lists and keeps the others.
+         */
+        RuleSet: {
+            readonly id: number;
+            /** @description Upper-case key, e.g. HNTE, SRDI, LITTLE_GIANT. */
+            programme: string;
+            readonly programme_name: string;
+            /** @description Edition code, e.g. HNTE-2016, TSME-2025, LISTING_RESERVE-CQ-2022. */
+            code: string;
+            name_zh: string;
+            name_en?: string;
+            /**
+             * Format: date
+             * @description First day these rules apply.
+             */
+            effective_from: string;
+            /**
+             * Format: date
+             * @description Last day they apply; empty = still in force.
+             */
+            effective_to?: string | null;
+            /**
+             * Format: decimal
+             * @description A firm within this share of every failing numeric criterion is a near miss (0.10 = 10 %).
+             */
+            near_miss_margin?: string;
+            /** @description Goes up by one on every edit. */
+            readonly revision: number;
+            /** @description Shipped with Seedbed; cannot be deleted or re-coded. */
+            readonly builtin: boolean;
+            notes?: string;
+            sources?: string[];
+            criteria?: components["schemas"]["Criterion"][];
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        /**
+         * @description A programme's rules for one policy edition. Criteria are nested and matched by `code`: PUT replaces
+         *     the list, PATCH adds or changes the criteria it lists and keeps the others.
+         */
+        RuleSetRequest: {
+            /** @description Upper-case key, e.g. HNTE, SRDI, LITTLE_GIANT. */
+            programme: string;
+            /** @description Edition code, e.g. HNTE-2016, TSME-2025, LISTING_RESERVE-CQ-2022. */
+            code: string;
+            name_zh: string;
+            name_en?: string;
+            /**
+             * Format: date
+             * @description First day these rules apply.
+             */
+            effective_from: string;
+            /**
+             * Format: date
+             * @description Last day they apply; empty = still in force.
+             */
+            effective_to?: string | null;
+            /**
+             * Format: decimal
+             * @description A firm within this share of every failing numeric criterion is a near miss (0.10 = 10 %).
+             */
+            near_miss_margin?: string;
+            notes?: string;
+            sources?: string[];
+            criteria?: components["schemas"]["CriterionRequest"][];
+            /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
+            reason?: string;
+        };
+        RuleSetVersion: {
+            id: number;
+            code: string;
+            revision: number;
+            /** Format: date */
+            effective_from: string;
+            /** Format: date */
+            effective_to: string | null;
+        };
+        Scope: {
+            zone_ids: number[] | null;
+            label: string;
+        };
+        /**
+         * @description * `park` - park
+         *     * `scope` - scope
+         *     * `zone` - zone
+         * @enum {string}
+         */
+        ScopeEnum: "park" | "scope" | "zone";
+        /**
+         * @description * `info` - 提示 / Info
+         *     * `warning` - 警告 / Warning
+         *     * `critical` - 紧急 / Critical
+         * @enum {string}
+         */
+        SeverityEnum: "info" | "warning" | "critical";
         /**
          * @description * `enterprise` - 企业填报 / Enterprise
          *     * `staff` - 工作人员录入 / Staff
@@ -2720,6 +5257,143 @@ export interface components {
          * @enum {string}
          */
         StateEdbEnum: "proposed" | "verified" | "rejected" | "superseded";
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        TagGroup: {
+            readonly id: number;
+            code: string;
+            /** @description As the narrative says it: 数字经济规上制造企业. */
+            name_zh: string;
+            name_en?: string;
+            /** @description The firm tag, e.g. 数字经济. */
+            tag: string;
+            /** @description Members hold it on 31 Dec, e.g. ABOVE_SIZE. */
+            programme?: string;
+            industry_section?: string;
+            /**
+             * @description The verified annual figure summed over members, in yuan, e.g. output_value.
+             *
+             *     * `operating_revenue` - operating_revenue
+             *     * `main_business_revenue` - main_business_revenue
+             *     * `sales_revenue` - sales_revenue
+             *     * `high_tech_revenue` - high_tech_revenue
+             *     * `rd_expense` - rd_expense
+             *     * `rd_expense_domestic` - rd_expense_domestic
+             *     * `total_costs` - total_costs
+             *     * `net_profit` - net_profit
+             *     * `net_profit_recurring` - net_profit_recurring
+             *     * `total_assets` - total_assets
+             *     * `total_liabilities` - total_liabilities
+             *     * `output_value` - output_value
+             *     * `equity_financing` - equity_financing
+             *     * `import_export_value` - import_export_value
+             */
+            figure?: components["schemas"]["FigureEnum"];
+            /** @description 实现{figure_label} 68.9 亿元. */
+            figure_label?: string;
+            position?: number;
+            active?: boolean;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        TagGroupReport: {
+            code: string;
+            name: string;
+            name_en: string;
+            tag: string;
+            programme: string;
+            industry_section: string;
+            figure: string;
+            figure_label: string;
+            count: number;
+            /**
+             * Format: decimal
+             * @description Σ figure of the year, yuan.
+             */
+            total: string;
+            /** @description Members with verified figures in both years. */
+            comparable_firms: number;
+            /** Format: decimal */
+            comparable_total: string;
+            /** Format: decimal */
+            comparable_prior_total: string;
+            /**
+             * Format: double
+             * @description Σ(Y) / Σ(Y−1) − 1 over comparable members.
+             */
+            growth_pct: number | null;
+            lacking_prior: number;
+            lacking_current: number;
+            firms_url: string;
+        };
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        TagGroupRequest: {
+            code: string;
+            /** @description As the narrative says it: 数字经济规上制造企业. */
+            name_zh: string;
+            name_en?: string;
+            /** @description The firm tag, e.g. 数字经济. */
+            tag: string;
+            /** @description Members hold it on 31 Dec, e.g. ABOVE_SIZE. */
+            programme?: string;
+            industry_section?: string;
+            /**
+             * @description The verified annual figure summed over members, in yuan, e.g. output_value.
+             *
+             *     * `operating_revenue` - operating_revenue
+             *     * `main_business_revenue` - main_business_revenue
+             *     * `sales_revenue` - sales_revenue
+             *     * `high_tech_revenue` - high_tech_revenue
+             *     * `rd_expense` - rd_expense
+             *     * `rd_expense_domestic` - rd_expense_domestic
+             *     * `total_costs` - total_costs
+             *     * `net_profit` - net_profit
+             *     * `net_profit_recurring` - net_profit_recurring
+             *     * `total_assets` - total_assets
+             *     * `total_liabilities` - total_liabilities
+             *     * `output_value` - output_value
+             *     * `equity_financing` - equity_financing
+             *     * `import_export_value` - import_export_value
+             */
+            figure?: components["schemas"]["FigureEnum"];
+            /** @description 实现{figure_label} 68.9 亿元. */
+            figure_label?: string;
+            position?: number;
+            active?: boolean;
+            /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
+            reason?: string;
+        };
+        TimelineItem: {
+            /** Format: date */
+            date: string;
+            /**
+             * Format: date-time
+             * @description The moment, for figures: when they were verified.
+             */
+            at: string | null;
+            kind: components["schemas"]["TimelineItemKindEnum"];
+            /** @description In the request's language. */
+            title: string;
+            title_zh: string;
+            title_en: string;
+            object_type: string;
+            object_id: number;
+            /** @description API path of the record. */
+            url: string;
+            programme: string | null;
+        };
+        /**
+         * @description * `certification_awarded` - certification_awarded
+         *     * `certification_renewed` - certification_renewed
+         *     * `certification_revoked` - certification_revoked
+         *     * `listing_event` - listing_event
+         *     * `annual_figures_verified` - annual_figures_verified
+         *     * `monthly_figures_verified` - monthly_figures_verified
+         *     * `journal_entry` - journal_entry
+         * @enum {string}
+         */
+        TimelineItemKindEnum: "certification_awarded" | "certification_renewed" | "certification_revoked" | "listing_event" | "annual_figures_verified" | "monthly_figures_verified" | "journal_entry";
         /** @description Accepts an optional `reason` that goes into the change history of this write. */
         User: {
             readonly id: number;
@@ -2781,6 +5455,66 @@ export interface components {
          * @enum {string}
          */
         ValidityKindEnum: "years" | "calendar_year" | "open_ended";
+        /**
+         * @description * `eligible` - eligible
+         *     * `not_eligible` - not_eligible
+         *     * `unknown` - unknown
+         *     * `manual` - manual
+         *     * `no_rule_set` - no_rule_set
+         * @enum {string}
+         */
+        VerdictEnum: "eligible" | "not_eligible" | "unknown" | "manual" | "no_rule_set";
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        WebhookChannel: {
+            readonly id: number;
+            name: string;
+            kind: components["schemas"]["WebhookChannelKindEnum"];
+            /** @description The address with its key hidden. */
+            readonly url_hint: string;
+            readonly has_secret: boolean;
+            zone?: number | null;
+            /** @description Only this programme's flags (code). */
+            programme?: string | null;
+            kinds?: components["schemas"]["KindsEnum"][];
+            active?: boolean;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        /**
+         * @description * `wecom` - 企业微信群机器人 / WeCom group robot
+         *     * `dingtalk` - 钉钉群机器人 / DingTalk group robot
+         * @enum {string}
+         */
+        WebhookChannelKindEnum: "wecom" | "dingtalk";
+        /** @description Accepts an optional `reason` that goes into the change history of this write. */
+        WebhookChannelRequest: {
+            name: string;
+            kind: components["schemas"]["WebhookChannelKindEnum"];
+            /** Format: uri */
+            url: string;
+            secret?: string;
+            zone?: number | null;
+            /** @description Only this programme's flags (code). */
+            programme?: string | null;
+            kinds?: components["schemas"]["KindsEnum"][];
+            active?: boolean;
+            /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
+            reason?: string;
+        };
+        WhatIfRequest: {
+            /** @description Programme code(s), comma-separated (HNTE, SRDI …); every programme by default. */
+            programme?: string;
+            /** @description Fiscal year of the figures; last fiscal year by default. */
+            year?: number;
+            /**
+             * Format: date
+             * @description The day whose rules apply and on which titles held and age count; 31 Dec of `year` by default.
+             */
+            on?: string;
+            figures: components["schemas"]["HypotheticalFiguresRequest"][];
+        };
         /** @description Accepts an optional `reason` that goes into the change history of this write. */
         Zone: {
             readonly id: number;
@@ -3061,6 +5795,53 @@ export interface operations {
             };
         };
     };
+    annual_figures_export_retrieve: {
+        parameters: {
+            query?: {
+                firm?: number;
+                fiscal_year?: number;
+                fiscal_year_max?: number;
+                fiscal_year_min?: number;
+                /** @description File format (default csv). 文件格式。 */
+                format?: "csv" | "xlsx";
+                /** @description 用于排序结果的字段。 */
+                ordering?: string;
+                /**
+                 * @description * `enterprise` - 企业填报 / Enterprise
+                 *     * `staff` - 工作人员录入 / Staff
+                 *     * `import` - 导入 / Import
+                 */
+                source?: "enterprise" | "import" | "staff";
+                /**
+                 * @description * `proposed` - 待核实 / Proposed
+                 *     * `verified` - 已核实 / Verified
+                 *     * `rejected` - 已退回 / Rejected
+                 *     * `superseded` - 已被新版本取代 / Superseded
+                 */
+                state?: ("proposed" | "rejected" | "superseded" | "verified")[];
+                /** @description true: only the current verified figures (what rules and reports use); false: everything else */
+                verified?: string;
+                /** @description Zone id 园区片区 */
+                zone?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description UTF-8 CSV with BOM */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+        };
+    };
     auth_csrf: {
         parameters: {
             query?: never;
@@ -3120,6 +5901,71 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    calendar_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Calendar"];
+                };
+            };
+        };
+    };
+    calendar_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CalendarUpdateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["CalendarUpdateRequest"];
+                "multipart/form-data": components["schemas"]["CalendarUpdateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Calendar"];
+                };
+            };
+        };
+    };
+    "calendar_.ics_retrieve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": string;
+                };
             };
         };
     };
@@ -3369,6 +6215,72 @@ export interface operations {
             };
         };
     };
+    certifications_export_retrieve: {
+        parameters: {
+            query?: {
+                certificate_date_after?: string;
+                certificate_date_before?: string;
+                certificate_year?: number;
+                /**
+                 * @description * `monthly` - 月度入库 / Monthly entry
+                 *     * `annual` - 年度入库 / Annual entry
+                 *     * `direct` - 直通车 / Direct route
+                 *     * `review` - 复核 / Re-review
+                 */
+                entry_route?: "annual" | "direct" | "monthly" | "review";
+                /** @description Ran out (not revoked) and neither renewed nor followed by a later certification of the programme */
+                expired_without_successor?: string;
+                /** @description Valid now, ends within N days, not revoked, and no successor yet */
+                expires_within_days?: string;
+                firm?: number;
+                /** @description File format (default csv). 文件格式。 */
+                format?: "csv" | "xlsx";
+                /**
+                 * @description * `national` - 国家级 / National
+                 *     * `municipal` - 市级 / Municipal
+                 *     * `district` - 区级 / District
+                 *     * `statistical` - 统计口径 / Statistical
+                 *     * `priority` - 重点 / Priority pool
+                 */
+                level?: "district" | "municipal" | "national" | "priority" | "statistical";
+                /** @description 用于排序结果的字段。 */
+                ordering?: string;
+                /** @description Programme code(s), comma-separated, e.g. SRDI,LITTLE_GIANT */
+                programme?: string;
+                renews?: number;
+                /**
+                 * @description State today (repeat for several)
+                 *
+                 *     * `pending` - 未生效 / Not yet valid
+                 *     * `valid` - 有效 / Valid
+                 *     * `expired` - 已过期 / Expired
+                 *     * `revoked` - 已撤销 / Revoked
+                 *     * `superseded` - 已被续期取代 / Superseded
+                 */
+                state?: ("expired" | "pending" | "revoked" | "superseded" | "valid")[];
+                /** @description Counts on this day (revocations and renewals applied) */
+                valid_on?: string;
+                zone?: number[];
+                zone_code?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description UTF-8 CSV with BOM */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+        };
+    };
     contacts_list: {
         parameters: {
             query?: {
@@ -3521,6 +6433,104 @@ export interface operations {
             };
         };
     };
+    deadline_completions_list: {
+        parameters: {
+            query?: {
+                deadline?: number;
+                firm?: number;
+                /** @description 用于排序结果的字段。 */
+                ordering?: string;
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+                programme?: string;
+                year?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDeadlineCompletionList"];
+                };
+            };
+        };
+    };
+    deadline_completions_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeadlineCompletionRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["DeadlineCompletionRequest"];
+                "multipart/form-data": components["schemas"]["DeadlineCompletionRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadlineCompletion"];
+                };
+            };
+        };
+    };
+    deadline_completions_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 deadline completion 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadlineCompletion"];
+                };
+            };
+        };
+    };
+    deadline_completions_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 deadline completion 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     evidence_files_list: {
         parameters: {
             query?: {
@@ -3647,6 +6657,156 @@ export interface operations {
                 };
                 content: {
                     "application/octet-stream": string;
+                };
+            };
+        };
+    };
+    figure_requirements_list: {
+        parameters: {
+            query?: {
+                /** @description 用于排序结果的字段。 */
+                ordering?: string;
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedFigureRequirementList"];
+                };
+            };
+        };
+    };
+    figure_requirements_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FigureRequirementRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["FigureRequirementRequest"];
+                "multipart/form-data": components["schemas"]["FigureRequirementRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FigureRequirement"];
+                };
+            };
+        };
+    };
+    figure_requirements_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 figure requirement 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FigureRequirement"];
+                };
+            };
+        };
+    };
+    figure_requirements_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 figure requirement 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FigureRequirementRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["FigureRequirementRequest"];
+                "multipart/form-data": components["schemas"]["FigureRequirementRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FigureRequirement"];
+                };
+            };
+        };
+    };
+    figure_requirements_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 figure requirement 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    figure_requirements_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 figure requirement 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedFigureRequirementRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedFigureRequirementRequest"];
+                "multipart/form-data": components["schemas"]["PatchedFigureRequirementRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FigureRequirement"];
                 };
             };
         };
@@ -3823,6 +6983,63 @@ export interface operations {
             };
         };
     };
+    firms_eligibility_retrieve: {
+        parameters: {
+            query?: {
+                /** @description Day whose rules apply (YYYY-MM-DD); 31 Dec of `year` by default. */
+                on?: string;
+                /** @description Programme code(s), comma-separated; every programme by default. */
+                programme?: string;
+                /** @description Fiscal year of the figures; the last fiscal year by default. */
+                year?: number;
+            };
+            header?: never;
+            path: {
+                /** @description 标识此 firm 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Eligibility"];
+                };
+            };
+        };
+    };
+    firms_eligibility_what_if_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 firm 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WhatIfRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["WhatIfRequest"];
+                "multipart/form-data": components["schemas"]["WhatIfRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Eligibility"];
+                };
+            };
+        };
+    };
     firms_history_list: {
         parameters: {
             query?: {
@@ -3902,6 +7119,1210 @@ export interface operations {
             };
         };
     };
+    firms_timeline_list: {
+        parameters: {
+            query?: {
+                assigned_staff?: number;
+                /** @description In the park today */
+                in_park?: string;
+                /** @description Industry code at any level: C, C35, C351, C3511 */
+                industry?: string;
+                /** @description Class, e.g. 3511 or C3511 */
+                industry_class?: string;
+                /** @description Division, e.g. 35 or C35 */
+                industry_division?: string;
+                /** @description Section letter, e.g. C */
+                industry_section?: string;
+                legal_form?: string;
+                /** @description 用于排序结果的字段。 */
+                ordering?: string;
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+                /** @description Name substring or USCC 名称或信用代码 */
+                q?: string;
+                registration_date_after?: string;
+                registration_date_before?: string;
+                /** @description Carries this tag (repeat for all of several) */
+                tag?: string;
+                /** @description Exact USCC 统一社会信用代码 */
+                uscc?: string;
+                zone?: number[];
+                zone_code?: string;
+            };
+            header?: never;
+            path: {
+                /** @description 标识此 firm 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedTimelineItemList"];
+                };
+            };
+        };
+    };
+    firms_export_retrieve: {
+        parameters: {
+            query?: {
+                assigned_staff?: number;
+                /** @description File format (default csv). 文件格式。 */
+                format?: "csv" | "xlsx";
+                /** @description In the park today */
+                in_park?: string;
+                /** @description Industry code at any level: C, C35, C351, C3511 */
+                industry?: string;
+                /** @description Class, e.g. 3511 or C3511 */
+                industry_class?: string;
+                /** @description Division, e.g. 35 or C35 */
+                industry_division?: string;
+                /** @description Section letter, e.g. C */
+                industry_section?: string;
+                legal_form?: string;
+                /** @description 用于排序结果的字段。 */
+                ordering?: string;
+                /** @description Name substring or USCC 名称或信用代码 */
+                q?: string;
+                registration_date_after?: string;
+                registration_date_before?: string;
+                /** @description Carries this tag (repeat for all of several) */
+                tag?: string;
+                /** @description Exact USCC 统一社会信用代码 */
+                uscc?: string;
+                zone?: number[];
+                zone_code?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description UTF-8 CSV with BOM */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+        };
+    };
+    flags_list: {
+        parameters: {
+            query?: {
+                /** @description Due on or after */
+                due_after?: string;
+                /** @description Due on or before */
+                due_before?: string;
+                firm?: number;
+                /**
+                 * @description Kind (repeat for several)
+                 *
+                 *     * `renewal_due` - 续期到期提醒 / Renewal due
+                 *     * `expired` - 已过期 / Expired
+                 *     * `report_due` - 报告截止提醒 / Report due
+                 *     * `threshold_reached` - 达到门槛 / Threshold reached
+                 *     * `eligible` - 符合申报条件 / Eligible
+                 *     * `upgrade_candidate` - 可晋级 / Upgrade candidate
+                 *     * `near_miss` - 接近条件 / Near miss
+                 *     * `data_missing` - 数据缺失 / Data missing
+                 */
+                kind?: ("data_missing" | "eligible" | "expired" | "near_miss" | "renewal_due" | "report_due" | "threshold_reached" | "upgrade_candidate")[];
+                ladder_point?: number;
+                /** @description Not closed: open, acknowledged or snoozed */
+                open?: string;
+                /** @description 用于排序结果的字段。 */
+                ordering?: string;
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+                /** @description Programme code(s), comma-separated */
+                programme?: string;
+                /**
+                 * @description * `info` - 提示 / Info
+                 *     * `warning` - 警告 / Warning
+                 *     * `critical` - 紧急 / Critical
+                 */
+                severity?: ("critical" | "info" | "warning")[];
+                /**
+                 * @description State (repeat for several)
+                 *
+                 *     * `open` - 待处理 / Open
+                 *     * `acknowledged` - 已确认 / Acknowledged
+                 *     * `snoozed` - 已暂缓 / Snoozed
+                 *     * `resolved` - 已解决 / Resolved
+                 *     * `dismissed` - 已忽略 / Dismissed
+                 */
+                state?: ("acknowledged" | "dismissed" | "open" | "resolved" | "snoozed")[];
+                subject?: string;
+                zone?: number[];
+                zone_code?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedFlagList"];
+                };
+            };
+        };
+    };
+    flags_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 flag 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flag"];
+                };
+            };
+        };
+    };
+    flags_acknowledge_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 flag 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["FlagNoteRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["FlagNoteRequest"];
+                "multipart/form-data": components["schemas"]["FlagNoteRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flag"];
+                };
+            };
+        };
+    };
+    flags_dismiss_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 flag 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlagDismissRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["FlagDismissRequest"];
+                "multipart/form-data": components["schemas"]["FlagDismissRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flag"];
+                };
+            };
+        };
+    };
+    flags_reopen_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 flag 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["FlagNoteRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["FlagNoteRequest"];
+                "multipart/form-data": components["schemas"]["FlagNoteRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flag"];
+                };
+            };
+        };
+    };
+    flags_resolve_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 flag 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["FlagNoteRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["FlagNoteRequest"];
+                "multipart/form-data": components["schemas"]["FlagNoteRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flag"];
+                };
+            };
+        };
+    };
+    flags_snooze_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 flag 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlagSnoozeRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["FlagSnoozeRequest"];
+                "multipart/form-data": components["schemas"]["FlagSnoozeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flag"];
+                };
+            };
+        };
+    };
+    flags_bulk_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlagBulkRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["FlagBulkRequest"];
+                "multipart/form-data": components["schemas"]["FlagBulkRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagBulkResult"];
+                };
+            };
+        };
+    };
+    highlight_lines_list: {
+        parameters: {
+            query?: {
+                active?: boolean;
+                headline?: boolean;
+                /** @description 用于排序结果的字段。 */
+                ordering?: string;
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedReportLineList"];
+                };
+            };
+        };
+    };
+    highlight_lines_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportLineRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ReportLineRequest"];
+                "multipart/form-data": components["schemas"]["ReportLineRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportLine"];
+                };
+            };
+        };
+    };
+    highlight_lines_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 report line 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportLine"];
+                };
+            };
+        };
+    };
+    highlight_lines_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 report line 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportLineRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ReportLineRequest"];
+                "multipart/form-data": components["schemas"]["ReportLineRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportLine"];
+                };
+            };
+        };
+    };
+    highlight_lines_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 report line 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    highlight_lines_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 report line 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedReportLineRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedReportLineRequest"];
+                "multipart/form-data": components["schemas"]["PatchedReportLineRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportLine"];
+                };
+            };
+        };
+    };
+    highlight_reports_list: {
+        parameters: {
+            query?: {
+                /** @description 用于排序结果的字段。 */
+                ordering?: string;
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+                scope_key?: string;
+                year?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedPublishedReportList"];
+                };
+            };
+        };
+    };
+    highlight_reports_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublishRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PublishRequest"];
+                "multipart/form-data": components["schemas"]["PublishRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublishedReportDetail"];
+                };
+            };
+        };
+    };
+    highlight_reports_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 published report 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublishedReportDetail"];
+                };
+            };
+        };
+    };
+    highlight_reports_diff_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 published report 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Diff"];
+                };
+            };
+        };
+    };
+    highlight_reports_docx_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 published report 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Word document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+                };
+            };
+        };
+    };
+    highlight_reports_firms_list: {
+        parameters: {
+            query?: {
+                /**
+                 * @description With a line.
+                 *
+                 *     * `opening` - opening
+                 *     * `new` - new
+                 *     * `moved_in` - moved_in
+                 *     * `renewed` - renewed
+                 *     * `lapsed` - lapsed
+                 *     * `revoked` - revoked
+                 *     * `left_park` - left_park
+                 *     * `closing` - closing
+                 */
+                bucket?: "opening" | "new" | "moved_in" | "renewed" | "lapsed" | "revoked" | "left_park" | "closing";
+                /** @description Report line code (or in the path: lines/{code}/firms/). */
+                line?: string;
+                /**
+                 * @description * `tutoring` - 辅导备案 / In tutoring
+                 *     * `in_review` - 排队在审 / Queued or under review
+                 *     * `approved` - 过审待发 / Approved, awaiting issuance
+                 *     * `listed` - 新增上市 / Newly listed
+                 */
+                listing_bucket?: "tutoring" | "in_review" | "approved" | "listed";
+                /** @description The 月度升规 firms. */
+                monthly_upgrades?: boolean;
+                /** @description 用于排序结果的字段。 */
+                ordering?: string;
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+                scope_key?: string;
+                /** @description Tag group code, e.g. DIGITAL. */
+                tag_group?: string;
+                year?: number;
+                /** @description Zone id; leave out for the whole park (or, for zone-limited staff, their zones). */
+                zone?: number;
+            };
+            header?: never;
+            path: {
+                /** @description 标识此 published report 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedFirmEntryList"];
+                };
+            };
+        };
+    };
+    highlight_reports_xlsx_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 published report 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Excel workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+        };
+    };
+    highlight_tag_groups_list: {
+        parameters: {
+            query?: {
+                active?: boolean;
+                /** @description 用于排序结果的字段。 */
+                ordering?: string;
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedTagGroupList"];
+                };
+            };
+        };
+    };
+    highlight_tag_groups_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TagGroupRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["TagGroupRequest"];
+                "multipart/form-data": components["schemas"]["TagGroupRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagGroup"];
+                };
+            };
+        };
+    };
+    highlight_tag_groups_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 tag group 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagGroup"];
+                };
+            };
+        };
+    };
+    highlight_tag_groups_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 tag group 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TagGroupRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["TagGroupRequest"];
+                "multipart/form-data": components["schemas"]["TagGroupRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagGroup"];
+                };
+            };
+        };
+    };
+    highlight_tag_groups_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 tag group 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    highlight_tag_groups_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 tag group 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedTagGroupRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedTagGroupRequest"];
+                "multipart/form-data": components["schemas"]["PatchedTagGroupRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagGroup"];
+                };
+            };
+        };
+    };
+    highlights_retrieve: {
+        parameters: {
+            query?: {
+                /** @description Zone id; none = the whole park (zone-limited staff: their zones). */
+                zone?: number;
+            };
+            header?: never;
+            path: {
+                year: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+        };
+    };
+    highlights_docx_retrieve: {
+        parameters: {
+            query?: {
+                /** @description Zone id; none = the whole park (zone-limited staff: their zones). */
+                zone?: number;
+            };
+            header?: never;
+            path: {
+                year: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Word document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+                };
+            };
+        };
+    };
+    highlights_firms_list: {
+        parameters: {
+            query?: {
+                /**
+                 * @description With a line.
+                 *
+                 *     * `opening` - opening
+                 *     * `new` - new
+                 *     * `moved_in` - moved_in
+                 *     * `renewed` - renewed
+                 *     * `lapsed` - lapsed
+                 *     * `revoked` - revoked
+                 *     * `left_park` - left_park
+                 *     * `closing` - closing
+                 */
+                bucket?: "opening" | "new" | "moved_in" | "renewed" | "lapsed" | "revoked" | "left_park" | "closing";
+                /** @description Report line code (or in the path: lines/{code}/firms/). */
+                line?: string;
+                /**
+                 * @description * `tutoring` - 辅导备案 / In tutoring
+                 *     * `in_review` - 排队在审 / Queued or under review
+                 *     * `approved` - 过审待发 / Approved, awaiting issuance
+                 *     * `listed` - 新增上市 / Newly listed
+                 */
+                listing_bucket?: "tutoring" | "in_review" | "approved" | "listed";
+                /** @description The 月度升规 firms. */
+                monthly_upgrades?: boolean;
+                /** @description 用于排序结果的字段。 */
+                ordering?: string;
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+                /** @description Tag group code, e.g. DIGITAL. */
+                tag_group?: string;
+                /** @description Zone id; leave out for the whole park (or, for zone-limited staff, their zones). */
+                zone?: number;
+            };
+            header?: never;
+            path: {
+                year: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedFirmEntryList"];
+                };
+            };
+        };
+    };
+    highlights_xlsx_retrieve: {
+        parameters: {
+            query?: {
+                /** @description Zone id; none = the whole park (zone-limited staff: their zones). */
+                zone?: number;
+            };
+            header?: never;
+            path: {
+                year: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Excel workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+        };
+    };
+    highlights_funnel_retrieve: {
+        parameters: {
+            query?: {
+                /** @description Zone id; none = the whole park (zone-limited staff: their zones). */
+                zone?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description {scope, in_park, ladders: [{ladder, name, rungs: [{code, name, rung, holding, on_top}]}]} */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    highlights_trend_retrieve: {
+        parameters: {
+            query?: {
+                /** @description First year (default: 7 years before `to`). */
+                from?: number;
+                /** @description Last year (default: this year). */
+                to?: number;
+                /** @description Zone id; none = the whole park (zone-limited staff: their zones). */
+                zone?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description {scope, lines: [{code, name, years: [{year, opening, new, closing, as_of}]}], funnel} */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    imports_list: {
+        parameters: {
+            query?: {
+                /**
+                 * @description * `firms` - 企业 / Firms
+                 *     * `certifications` - 认定证书 / Certifications
+                 *     * `annual_figures` - 年度数据 / Annual figures
+                 *     * `monthly_figures` - 月度数据 / Monthly figures
+                 */
+                kind?: "annual_figures" | "certifications" | "firms" | "monthly_figures";
+                /** @description 用于排序结果的字段。 */
+                ordering?: string;
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+                /**
+                 * @description Status (repeat for several)
+                 *
+                 *     * `queued` - 排队待检查 / Queued for the dry run
+                 *     * `checking` - 检查中 / Dry run running
+                 *     * `ready` - 检查通过，可以提交 / Checked, ready to commit
+                 *     * `invalid` - 有错误，未导入 / Has errors, nothing imported
+                 *     * `commit_queued` - 排队待导入 / Queued for commit
+                 *     * `committing` - 导入中 / Committing
+                 *     * `committed` - 已导入 / Committed
+                 *     * `failed` - 失败 / Failed
+                 */
+                status?: ("checking" | "commit_queued" | "committed" | "committing" | "failed" | "invalid" | "queued" | "ready")[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedImportJobList"];
+                };
+            };
+        };
+    };
+    imports_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["ImportUploadRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportJob"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportJob"];
+                };
+            };
+        };
+    };
+    imports_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 import job 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportJob"];
+                };
+            };
+        };
+    };
+    imports_commit_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 import job 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "multipart/form-data": components["schemas"]["ImportCommitRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ImportCommitRequest"];
+                "application/json": components["schemas"]["ImportCommitRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportJob"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportJob"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    imports_error_workbook_retrieve: {
+        parameters: {
+            query?: {
+                format?: "json" | "xlsx";
+            };
+            header?: never;
+            path: {
+                /** @description 标识此 import job 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+        };
+    };
     industries_list: {
         parameters: {
             query?: {
@@ -3951,6 +8372,96 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Industry"];
+                };
+            };
+        };
+    };
+    jobs_list: {
+        parameters: {
+            query?: {
+                /**
+                 * @description * `scan` - 夜间扫描 / Nightly scan
+                 *     * `above_size` - 月度升规检查 / Monthly above-size check
+                 *     * `rollover` - 年度结转 / Yearly rollover
+                 *     * `digest` - 每日汇总 / Daily digest
+                 *     * `rescan` - 变更企业复评 / Re-evaluate changed firms
+                 */
+                job?: ("above_size" | "digest" | "rescan" | "rollover" | "scan")[];
+                /** @description 用于排序结果的字段。 */
+                ordering?: string;
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+                /**
+                 * @description * `queued` - 排队中 / Queued
+                 *     * `running` - 运行中 / Running
+                 *     * `succeeded` - 成功 / Succeeded
+                 *     * `failed` - 失败 / Failed
+                 *     * `skipped` - 已跳过（另一次运行进行中） / Skipped (another run was in progress)
+                 *     * `interrupted` - 已中断 / Interrupted
+                 */
+                state?: ("failed" | "interrupted" | "queued" | "running" | "skipped" | "succeeded")[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedJobRunList"];
+                };
+            };
+        };
+    };
+    jobs_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobRunCreateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["JobRunCreateRequest"];
+                "multipart/form-data": components["schemas"]["JobRunCreateRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobRun"];
+                };
+            };
+        };
+    };
+    jobs_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 job run 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobRun"];
                 };
             };
         };
@@ -4319,6 +8830,80 @@ export interface operations {
             };
         };
     };
+    listing_events_export_retrieve: {
+        parameters: {
+            query?: {
+                /**
+                 * @description * `main` - 主板 / Main board
+                 *     * `chinext` - 创业板 / ChiNext
+                 *     * `star` - 科创板 / STAR Market
+                 *     * `bse` - 北交所 / Beijing Stock Exchange
+                 */
+                board?: "bse" | "chinext" | "main" | "star";
+                /**
+                 * @description Report bucket of the event
+                 *
+                 *     * `tutoring` - 辅导备案 / In tutoring
+                 *     * `in_review` - 排队在审 / Queued or under review
+                 *     * `approved` - 过审待发 / Approved, awaiting issuance
+                 *     * `listed` - 新增上市 / Newly listed
+                 */
+                bucket?: "approved" | "in_review" | "listed" | "tutoring";
+                date_after?: string;
+                date_before?: string;
+                firm?: number;
+                /** @description File format (default csv). 文件格式。 */
+                format?: "csv" | "xlsx";
+                /** @description 用于排序结果的字段。 */
+                ordering?: string;
+                out_of_order_override?: boolean;
+                /**
+                 * @description * `pending` - 待审议 / Pending
+                 *     * `passed` - 通过 / Passed
+                 *     * `failed` - 未通过 / Failed
+                 */
+                outcome?: "failed" | "passed" | "pending";
+                /**
+                 * @description Stage (repeat for several)
+                 *
+                 *     * `pool` - 入库 / Reserve pool
+                 *     * `joint_stock` - 股改 / Joint-stock conversion
+                 *     * `tutoring_filed` - 辅导备案 / Tutoring filed
+                 *     * `tutoring_accepted` - 辅导验收 / Tutoring accepted
+                 *     * `application_accepted` - 申报受理 / Application accepted
+                 *     * `inquiry` - 审核问询 / Review inquiry
+                 *     * `committee` - 上市委审议 / Listing committee
+                 *     * `registration_submitted` - 提交注册 / Submitted for registration
+                 *     * `registration_effective` - 注册生效 / Registration effective
+                 *     * `issuance` - 发行 / Issuance
+                 *     * `listed` - 上市 / Listed
+                 *     * `withdrawn` - 撤回 / Withdrawn
+                 *     * `terminated` - 终止 / Terminated
+                 */
+                stage?: ("application_accepted" | "committee" | "inquiry" | "issuance" | "joint_stock" | "listed" | "pool" | "registration_effective" | "registration_submitted" | "terminated" | "tutoring_accepted" | "tutoring_filed" | "withdrawn")[];
+                /** @description Events dated in this year */
+                year?: number;
+                zone?: number;
+                zone_code?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description UTF-8 CSV with BOM */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+        };
+    };
     listing_status_list: {
         parameters: {
             query?: {
@@ -4650,6 +9235,212 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedMonthlyFiguresList"];
+                };
+            };
+        };
+    };
+    monthly_figures_export_retrieve: {
+        parameters: {
+            query?: {
+                firm?: number;
+                /** @description File format (default csv). 文件格式。 */
+                format?: "csv" | "xlsx";
+                month?: number;
+                /** @description 用于排序结果的字段。 */
+                ordering?: string;
+                /**
+                 * @description * `enterprise` - 企业填报 / Enterprise
+                 *     * `staff` - 工作人员录入 / Staff
+                 *     * `import` - 导入 / Import
+                 */
+                source?: "enterprise" | "import" | "staff";
+                /**
+                 * @description * `proposed` - 待核实 / Proposed
+                 *     * `verified` - 已核实 / Verified
+                 *     * `rejected` - 已退回 / Rejected
+                 *     * `superseded` - 已被新版本取代 / Superseded
+                 */
+                state?: ("proposed" | "rejected" | "superseded" | "verified")[];
+                /** @description true: only the current verified figures (what rules and reports use); false: everything else */
+                verified?: string;
+                year?: number;
+                /** @description Zone id 园区片区 */
+                zone?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description UTF-8 CSV with BOM */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+        };
+    };
+    notifications_list: {
+        parameters: {
+            query?: {
+                /** @description 用于排序结果的字段。 */
+                ordering?: string;
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+                topic?: string;
+                /** @description Only unread (true) */
+                unread?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedNotificationList"];
+                };
+            };
+        };
+    };
+    notifications_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 notification 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notification"];
+                };
+            };
+        };
+    };
+    notifications_read_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 notification 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notification"];
+                };
+            };
+        };
+    };
+    notifications_unread_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 notification 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notification"];
+                };
+            };
+        };
+    };
+    notifications_preferences_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreference"];
+                };
+            };
+        };
+    };
+    notifications_preferences_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationPreferenceRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["NotificationPreferenceRequest"];
+                "multipart/form-data": components["schemas"]["NotificationPreferenceRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreference"];
+                };
+            };
+        };
+    };
+    notifications_read_all_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -4994,6 +9785,192 @@ export interface operations {
             };
         };
     };
+    rule_sets_list: {
+        parameters: {
+            query?: {
+                builtin?: boolean;
+                /** @description Rule-set code(s), comma-separated */
+                code?: string;
+                /** @description Rule sets in force on this day */
+                effective_on?: string;
+                /** @description 用于排序结果的字段。 */
+                ordering?: string;
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+                /** @description Programme code(s), comma-separated */
+                programme?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedRuleSetList"];
+                };
+            };
+        };
+    };
+    rule_sets_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleSetRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["RuleSetRequest"];
+                "multipart/form-data": components["schemas"]["RuleSetRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleSet"];
+                };
+            };
+        };
+    };
+    rule_sets_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 rule set 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleSet"];
+                };
+            };
+        };
+    };
+    rule_sets_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 rule set 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleSetRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["RuleSetRequest"];
+                "multipart/form-data": components["schemas"]["RuleSetRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleSet"];
+                };
+            };
+        };
+    };
+    rule_sets_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 rule set 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    rule_sets_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 rule set 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedRuleSetRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedRuleSetRequest"];
+                "multipart/form-data": components["schemas"]["PatchedRuleSetRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleSet"];
+                };
+            };
+        };
+    };
+    rule_sets_metrics_list: {
+        parameters: {
+            query?: {
+                builtin?: boolean;
+                /** @description Rule-set code(s), comma-separated */
+                code?: string;
+                /** @description Rule sets in force on this day */
+                effective_on?: string;
+                /** @description 用于排序结果的字段。 */
+                ordering?: string;
+                /** @description Programme code(s), comma-separated */
+                programme?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Metric"][];
+                };
+            };
+        };
+    };
     tokens_list: {
         parameters: {
             query?: {
@@ -5270,6 +10247,156 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["User"];
+                };
+            };
+        };
+    };
+    webhook_channels_list: {
+        parameters: {
+            query?: {
+                /** @description 用于排序结果的字段。 */
+                ordering?: string;
+                /** @description 分页结果集中的页码。 */
+                page?: number;
+                /** @description 每页返回的结果数量。 */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedWebhookChannelList"];
+                };
+            };
+        };
+    };
+    webhook_channels_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookChannelRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["WebhookChannelRequest"];
+                "multipart/form-data": components["schemas"]["WebhookChannelRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookChannel"];
+                };
+            };
+        };
+    };
+    webhook_channels_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 webhook channel 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookChannel"];
+                };
+            };
+        };
+    };
+    webhook_channels_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 webhook channel 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookChannelRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["WebhookChannelRequest"];
+                "multipart/form-data": components["schemas"]["WebhookChannelRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookChannel"];
+                };
+            };
+        };
+    };
+    webhook_channels_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 webhook channel 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_channels_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 标识此 webhook channel 的 唯一整数值。 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedWebhookChannelRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedWebhookChannelRequest"];
+                "multipart/form-data": components["schemas"]["PatchedWebhookChannelRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookChannel"];
                 };
             };
         };
