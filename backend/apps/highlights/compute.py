@@ -28,14 +28,16 @@ firm's current tags.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from apps.figures.selectors import verified_annual_figures
@@ -193,18 +195,19 @@ def _tables() -> dict[str, str]:
 
 def _flags_sql(scope: Scope, *, detail: bool) -> str:
     """Per (line, firm) of the scope that is in opening or closing: the flags `BUCKETS` reads."""
+    # The certification shown beside a firm: one it holds on the closing day dated in Y, else one it
+    # holds on the closing day, else one it held at the opening (max(id): plain aggregates hash well).
     cert_ids = (
         """,
-        (array_agg(c.id ORDER BY c.certificate_date DESC, c.id DESC) FILTER (WHERE c.period @> %(end)s::date))[1]
-            AS close_cert,
-        (array_agg(c.id ORDER BY c.certificate_date DESC, c.id DESC) FILTER (WHERE c.period @> %(opening)s::date))[1]
-            AS open_cert,
-        (array_agg(c.id ORDER BY c.revoked_on DESC, c.id DESC)
-            FILTER (WHERE c.revoked_on BETWEEN %(start)s::date AND %(end)s::date))[1] AS revoked_cert"""
+        max(c.id) FILTER (WHERE c.period @> %(end)s::date
+            AND c.certificate_date BETWEEN %(start)s::date AND %(year_end)s::date) AS dated_cert,
+        max(c.id) FILTER (WHERE c.period @> %(end)s::date) AS close_cert,
+        max(c.id) FILTER (WHERE c.period @> %(opening)s::date) AS open_cert,
+        max(c.id) FILTER (WHERE c.revoked_on BETWEEN %(start)s::date AND %(end)s::date) AS revoked_cert"""
         if detail
         else ""
     )
-    carried = ", h.close_cert, h.open_cert, h.revoked_cert" if detail else ""
+    carried = ", COALESCE(h.dated_cert, h.close_cert, h.open_cert) AS shown_cert, h.revoked_cert" if detail else ""
     zone_filter = "AND f.zone_id = ANY(%(zone_ids)s::bigint[])" if scope.zone_ids is not None else ""
     t = _tables()
     return f"""
@@ -242,6 +245,31 @@ def _flags_sql(scope: Scope, *, detail: bool) -> str:
     """  # noqa: S608 - table names from models, bucket SQL from constants, values as params
 
 
+@contextmanager
+def report_session() -> Iterator[None]:
+    """Session settings for the report's queries, restored afterwards (they are transaction-local).
+
+    - JIT off: the report's queries are estimated expensive (correlated subqueries over many firms)
+      while running in tens of milliseconds, and JIT then spends seconds compiling them (measured:
+      4.5 s of JIT for a 0.2 s query on the benchmark park).
+    - work_mem `SEEDBED_REPORT_WORK_MEM` (default 64MB): the per-firm aggregation and the firm lists
+      of a whole park fit in memory instead of spilling to disk in many batches.
+    """
+    work_mem = getattr(settings, "SEEDBED_REPORT_WORK_MEM", "64MB")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('work_mem')")
+        jit_before, work_mem_before = cursor.fetchone() or ("on", "4MB")
+        cursor.execute("SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true)", [work_mem])
+        try:
+            yield
+        finally:
+            if connection.is_usable() and not connection.needs_rollback:
+                cursor.execute(
+                    "SELECT set_config('jit', %s, true), set_config('work_mem', %s, true)",
+                    [jit_before, work_mem_before],
+                )
+
+
 def _fetch(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -260,64 +288,145 @@ def line_counts(lines: Sequence[LineDef], period: Period, scope: Scope) -> dict[
     return counts
 
 
+# A member row: the per-(line, firm) flags, then the firm and the certificate shown, shared tuples:
+#   (line_id, firm_id, opening, closing, change, shown_cert, revoked_cert, firm, certificate)
+# `firm` and `certificate` hold the values of the columns asked for (`MemberColumns`); by default
+#   firm = (name, uscc, zone name, left_park_on, exit_kind)
+#   certificate = (number, programme code, level, certificate_date, valid_until, ends_on), all None if none
+# with dates as ISO text. Rows are tuples, not dicts, because a whole park has hundreds of thousands
+# of them; `members_from_rows` turns them into the dicts the API and published reports carry.
+# SQL expressions over f (firm), z (its zone) and c (certification), p (its programme):
+MemberColumns = tuple[tuple[str, ...], tuple[str, ...]]
+DEFAULT_COLUMNS: MemberColumns = (
+    ("f.name", "f.uscc", "z.name", "f.left_park_on::text", "f.exit_kind"),
+    (
+        "c.number",
+        "p.code",
+        "c.level",
+        "c.certificate_date::text",
+        "c.valid_until::text",
+        "(upper(c.period) - 1)::text",
+    ),
+)
+
+
+def line_member_rows(
+    lines: Sequence[LineDef],
+    period: Period,
+    scope: Scope,
+    *,
+    bucket: str | None = None,
+    columns: MemberColumns = DEFAULT_COLUMNS,
+) -> dict[int, list[tuple[Any, ...]]]:
+    """{line id: member rows} for every firm of opening ∪ closing (or of one bucket), in firm-name order.
+
+    The certificate shown is one the firm holds on the closing day (dated in Y if it has one), else
+    one it held at the opening; `revoked_cert` is the certification of the line revoked during Y.
+    Three queries: the per-(line, firm) flags (narrow), then the firms (in name order) and the
+    certificates they name, by id; joined here, because joining the wide rows inside the
+    aggregation, or sorting them there, costs more than both.
+    """
+    found: dict[int, list[tuple[Any, ...]]] = {line.id: [] for line in lines}
+    if not lines:
+        return found
+    where = BUCKETS[bucket] if bucket else "(o OR c)"
+    select = f"SELECT line_id, firm_id, o, c, {_CHANGE_CASE}, shown_cert, revoked_cert FROM flags WHERE {where}"  # noqa: S608
+    flags = _fetch(_flags_sql(scope, detail=True) + select, _params(lines, period, scope.zone_ids or ()))
+    if not flags:
+        return found
+    t = _tables()
+    by_firm: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in flags:
+        by_firm[row[1]].append(row)
+    firm_columns, cert_columns = (", ".join(c) for c in columns)
+    no_certificate = (None,) * len(columns[1])
+    # Ids go over as one comma-separated string: dumping a Python list of 300,000 ints costs seconds.
+    firms = _fetch(
+        f"""SELECT f.id, {firm_columns}
+        FROM {t["firm"]} f JOIN {t["zone"]} z ON z.id = f.zone_id
+        WHERE f.id = ANY(string_to_array(%(ids)s, ',')::bigint[])
+        ORDER BY f.name, f.id""",  # noqa: S608 - table names from models
+        {"ids": ",".join(map(str, by_firm))},
+    )
+    certificates = {
+        row[0]: row[1:]
+        for row in _fetch(
+            f"""SELECT c.id, {cert_columns}
+            FROM {t["cert"]} c JOIN {Programme._meta.db_table} p ON p.id = c.programme_id
+            WHERE c.id = ANY(string_to_array(%(ids)s, ',')::bigint[])""",  # noqa: S608 - table names from models
+            {"ids": ",".join({str(row[5]) for row in flags if row[5] is not None})},
+        )
+    }
+    get_certificate = certificates.get
+    for firm_row in firms:  # in name order, so each line's list comes out sorted
+        firm = firm_row[1:]
+        for row in by_firm[firm_row[0]]:
+            found[row[0]].append((*row, firm, get_certificate(row[5], no_certificate)))
+    return found
+
+
+def counts_from_rows(lines: Sequence[LineDef], rows: dict[int, list[tuple[Any, ...]]]) -> dict[int, dict[str, int]]:
+    """The same counts as `line_counts`, from the member rows (when the lists are fetched anyway)."""
+    counts = {line.id: dict.fromkeys(COUNT_BUCKETS, 0) for line in lines}
+    for line_id, members in rows.items():
+        c = counts[line_id]
+        for (opening, closing, change), n in Counter((row[2], row[3], row[4]) for row in members).items():
+            c["opening"] += n if opening else 0
+            c["closing"] += n if closing else 0
+            if change:
+                c[change] += n
+    return counts
+
+
+def revocations(cert_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """{certification id: number, revocation date and reason} for the revoked exits of a list."""
+    ids = {pk for pk in cert_ids if pk is not None}
+    if not ids:
+        return {}
+    rows = Certification.objects.filter(pk__in=ids).values_list("pk", "number", "revoked_on", "revocation_reason")
+    return {pk: {"number": number, "revoked_on": _iso(day), "reason": reason} for pk, number, day, reason in rows}
+
+
 def line_members(
     lines: Sequence[LineDef], period: Period, scope: Scope, *, bucket: str | None = None
 ) -> dict[int, list[dict[str, Any]]]:
-    """{line id: [member]}: every firm of opening ∪ closing (or of one bucket), with the certificate behind it.
+    """{line id: [member]}: `line_member_rows` as dicts, the shape the API and published reports carry."""
+    return members_from_rows(line_member_rows(lines, period, scope, bucket=bucket))
 
-    The certificate shown is the one held on the closing day (for a firm in closing), else the one
-    held at the opening; a revoked exit also names the certification revoked during the year.
-    """
-    if not lines:
-        return {}
-    where = BUCKETS[bucket] if bucket else "(o OR c)"
-    t = _tables()
-    sql = (
-        _flags_sql(scope, detail=True)  # noqa: S608 - table names from models, bucket SQL from constants
-        + f"""
-    SELECT fl.line_id, fl.firm_id, fl.o, fl.c, {_CHANGE_CASE} AS change,
-        f.name, f.uscc, z.name, f.left_park_on, f.exit_kind,
-        cc.number, p.code, cc.level, cc.certificate_date, cc.valid_until, upper(cc.period) - 1,
-        rc.number, rc.revoked_on, rc.revocation_reason
-    FROM flags fl
-    JOIN {t["firm"]} f ON f.id = fl.firm_id
-    JOIN {t["zone"]} z ON z.id = f.zone_id
-    LEFT JOIN {t["cert"]} cc ON cc.id = COALESCE(fl.close_cert, fl.open_cert)
-    LEFT JOIN {Programme._meta.db_table} p ON p.id = cc.programme_id
-    LEFT JOIN {t["cert"]} rc ON rc.id = fl.revoked_cert AND {BUCKETS["revoked"]}
-    WHERE {where}
-    ORDER BY fl.line_id, f.name, f.id
-    """  # noqa: S608 - table names from models, bucket SQL from constants, values as params
-    )
-    found: dict[int, list[dict[str, Any]]] = {line.id: [] for line in lines}
-    for row in _fetch(sql, _params(lines, period, scope.zone_ids or ())):
-        (line_id, firm_id, o, c, change, name, uscc, zone, left_on, exit_kind) = row[:10]
-        number, programme, level, cert_date, valid_until, ends_on, r_number, revoked_on, revoked_reason = row[10:]
-        member: dict[str, Any] = {
-            "id": firm_id,
-            "name": name,
-            "uscc": uscc,
-            "zone": zone,
-            "opening": o,
-            "closing": c,
-            "change": change,
-            "certificate": {
-                "number": number,
-                "programme": programme,
-                "level": level,
-                "certificate_date": _iso(cert_date),
-                "valid_until": _iso(valid_until),
-                "ends_on": _iso(ends_on),
+
+def members_from_rows(rows: dict[int, list[tuple[Any, ...]]]) -> dict[int, list[dict[str, Any]]]:
+    revoked = revocations(row[6] for members in rows.values() for row in members if row[4] == "revoked")
+    found: dict[int, list[dict[str, Any]]] = {}
+    for line_id, members in rows.items():
+        found[line_id] = listed = []
+        for _, firm_id, o, c, change, _, revoked_cert, firm, cert in members:
+            name, uscc, zone, left_on, exit_kind = firm
+            number, programme, level, cert_date, valid_until, ends_on = cert
+            member: dict[str, Any] = {
+                "id": firm_id,
+                "name": name,
+                "uscc": uscc,
+                "zone": zone,
+                "opening": o,
+                "closing": c,
+                "change": change,
+                "certificate": {
+                    "number": number,
+                    "programme": programme,
+                    "level": level,
+                    "certificate_date": cert_date,
+                    "valid_until": valid_until,
+                    "ends_on": ends_on,
+                }
+                if programme
+                else None,
             }
-            if programme
-            else None,
-        }
-        if change == "left_park":
-            member["left_park_on"] = _iso(left_on)
-            member["exit_kind"] = exit_kind
-        if change == "revoked":
-            member["revoked"] = {"number": r_number, "revoked_on": _iso(revoked_on), "reason": revoked_reason}
-        found[line_id].append(member)
+            if change == "left_park":
+                member["left_park_on"] = left_on
+                member["exit_kind"] = exit_kind
+            elif change == "revoked":
+                member["revoked"] = revoked.get(revoked_cert)
+            listed.append(member)
     return found
 
 
@@ -328,34 +437,41 @@ def _iso(day: dt.date | None) -> str | None:
 # ---------------------------------------------------------------- firsts
 
 
+def _lines_values(lines: Sequence[LineDef]) -> str:
+    """The lines as a VALUES list of (line id, programme ids); ids are integers from the database."""
+    rows = [
+        f"({int(line.id)}, ARRAY[{', '.join(str(int(p)) for p in line.programme_ids)}]::bigint[])"
+        for line in lines
+        if line.programme_ids
+    ]
+    return "VALUES " + ", ".join(rows) if rows else "SELECT NULL::bigint, NULL::bigint[] WHERE false"
+
+
 def _held_before(lines: Sequence[LineDef], period: Period, zone_ids: Sequence[int]) -> set[tuple[int, int]]:
     """(line id, zone id) pairs where some firm of the zone held the line, in the park, before 1 Jan Y.
 
-    One query; each pair is an EXISTS that stops at the first match, so the common answer ("yes,
-    long ago") is cheap whatever the size of the park.
+    One query of one probe per pair, each stopping at its first match (LIMIT 1), so the common
+    answer ("yes, long ago") costs a few rows whatever the size of the park.
     """
     if not lines or not zone_ids:
         return set()
     t = _tables()
     sql = f"""
-    WITH lp(line_id, programme_id) AS (
-        SELECT * FROM unnest(%(line_ids)s::bigint[], %(programme_ids)s::bigint[])
-    )
     SELECT l.line_id, z.zone_id
-    FROM (SELECT DISTINCT line_id FROM lp) l
+    FROM ({_lines_values(lines)}) AS l(line_id, programme_ids)
     CROSS JOIN unnest(%(all_zones)s::bigint[]) AS z(zone_id)
-    WHERE EXISTS (
+    CROSS JOIN LATERAL (
         SELECT 1 FROM {t["cert"]} c
         JOIN {t["firm"]} f ON f.id = c.firm_id
-        WHERE c.programme_id IN (SELECT programme_id FROM lp WHERE lp.line_id = l.line_id)
+        WHERE c.programme_id = ANY(l.programme_ids)
           AND f.zone_id = z.zone_id
           AND NOT isempty(c.period)
           AND GREATEST(lower(c.period), f.entered_park_on)
               <= LEAST(upper(c.period) - 1, f.left_park_on - 1, %(before)s::date)
-    )
-    """  # noqa: S608 - table names from models, bucket SQL from constants, values as params
-    params = _params(lines, period)
-    params["all_zones"] = list(zone_ids)
+        LIMIT 1
+    ) AS found
+    """  # noqa: S608 - table names from models, ids are integers, values as params
+    params = {"all_zones": list(zone_ids), "before": period.start - dt.timedelta(days=1)}
     return {(row[0], row[1]) for row in _fetch(sql, params)}
 
 
@@ -467,17 +583,26 @@ def listing_firsts(period: Period, scope: Scope) -> list[dict[str, Any]]:
     zone_ids = scope.all_zone_ids
     if not zone_ids:
         return []
-    in_park = (Q(firm__entered_park_on__isnull=True) | Q(firm__entered_park_on__lte=F("date"))) & (
-        Q(firm__left_park_on__isnull=True) | Q(firm__left_park_on__gt=F("date"))
-    )
-    events = (
-        ListingEvent.objects.filter(in_park, stage__in=FIRST_STAGES, date__lte=period.end, firm__zone_id__in=zone_ids)
+    # The events first (few, by stage and date), then their firms by id: no scan of the firm table.
+    events = list(
+        ListingEvent.objects.filter(stage__in=FIRST_STAGES, date__lte=period.end)
         .exclude(stage=ListingStage.COMMITTEE, outcome__in=[CommitteeOutcome.PENDING, CommitteeOutcome.FAILED])
-        .values_list("stage", "firm__zone_id", "firm_id", "firm__name", "date", "board")
+        .values_list("stage", "firm_id", "date", "board")
     )
+    firms = {
+        firm[0]: firm
+        for firm in Firm.objects.filter(pk__in={e[1] for e in events}, zone_id__in=zone_ids).values_list(
+            "id", "name", "zone_id", "entered_park_on", "left_park_on"
+        )
+    }
     by_key: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
-    for stage, zone_id, firm_id, name, day, board in events:
-        by_key[(stage, zone_id)].append({"id": firm_id, "name": name, "date": day, "board": board})
+    for stage, firm_id, day, board in events:
+        firm = firms.get(firm_id)
+        if firm is None:
+            continue
+        _, name, zone_id, entered, left = firm
+        if (entered is None or entered <= day) and (left is None or left > day):  # in the park that day
+            by_key[(stage, zone_id)].append({"id": firm_id, "name": name, "date": day, "board": board})
     entries: list[dict[str, Any]] = []
     zone_names = dict(scope.zones)
     for stage in FIRST_STAGES:
@@ -506,41 +631,68 @@ def in_park_on(day: dt.date, prefix: str = "") -> Q:
     )
 
 
-def tag_group_members(group: TagGroup, period: Period, scope: Scope) -> QuerySet[Firm]:
-    """Firms of the scope that on the closing day carry the tag, hold the programme, are in the section and the park."""
-    holds = certifications_valid_on(
-        period.end, Certification.objects.filter(firm_id=OuterRef("pk"), programme_id=group.programme_id)
-    )
-    firms = scope.firms().filter(in_park_on(period.end), tags__contains=[group.tag]).filter(Exists(holds))
-    if group.industry_section:
-        firms = firms.filter(industry__code__startswith=group.industry_section)
-    return firms
-
-
 def _percent(numerator: Decimal, denominator: Decimal) -> float | None:
     if not denominator:
         return None
     return float((numerator * 100 / denominator).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def tag_group_report(group: TagGroup, period: Period, scope: Scope, *, with_members: bool) -> dict[str, Any]:
-    """Count, Σ figure(Y), and Σ figure(Y) / Σ figure(Y−1) − 1 over the members having both years (verified only)."""
-    members = list(
-        tag_group_members(group, period, scope).order_by("name", "id").values_list("id", "name", "uscc", "zone__name")
-    )
-    ids = [m[0] for m in members]
-    values: dict[tuple[int, int], Decimal | None] = {}
-    if ids:
-        rows = verified_annual_figures(firms=ids, fiscal_years=[period.year - 1, period.year]).values_list(
-            "firm_id", "fiscal_year", group.figure
-        )
-        values = {(firm_id, year): value for firm_id, year, value in rows}
+def _candidates(groups: Sequence[TagGroup], period: Period, scope: Scope) -> list[dict[str, Any]]:
+    """Every firm of the scope in the park on the closing day carrying one of the groups' tags, in one
+    query, with whether it holds each groups' programme that day (`certifications_valid_on`) and its
+    verified figures of Y and Y−1 (`verified_annual_figures`)."""
+
+    def holds(programme_id: int) -> Exists:
+        mine = Certification.objects.filter(firm_id=OuterRef("pk"), programme_id=programme_id)
+        return Exists(certifications_valid_on(period.end, mine))
+
+    def figure(name: str, year: int) -> Subquery:
+        verified = verified_annual_figures(fiscal_year=year).filter(firm_id=OuterRef("pk"))
+        return Subquery(verified.values(name)[:1])
+
+    annotations: dict[str, Any] = {}
+    for programme_id in sorted({g.programme_id for g in groups}):
+        annotations[f"holds_{programme_id}"] = holds(programme_id)
+    for name in sorted({g.figure for g in groups}):
+        annotations[f"{name}_now"] = figure(name, period.year)
+        annotations[f"{name}_before"] = figure(name, period.year - 1)
+    firms = scope.firms().filter(in_park_on(period.end), tags__overlap=sorted({g.tag for g in groups}))
+    if all(g.industry_section for g in groups):
+        sections = Q()
+        for section in sorted({g.industry_section for g in groups}):
+            sections |= Q(industry__code__startswith=section)
+        firms = firms.filter(sections)
+    columns = ("id", "name", "uscc", "zone__name", "industry_id", "tags", *annotations)
+    return list(firms.annotate(**annotations).order_by("name", "id").values(*columns))
+
+
+def tag_group_reports(
+    groups: Sequence[TagGroup], period: Period, scope: Scope, *, with_members: bool
+) -> list[dict[str, Any]]:
+    """Per group: count, Σ figure(Y), and Σ figure(Y) / Σ figure(Y−1) − 1 over the members having both
+    years, with the number of members lacking them. Members: firms that on the closing day carry the
+    tag, hold the programme, sit in the industry section and in the park. One query for all groups."""
+    if not groups:
+        return []
+    candidates = _candidates(groups, period, scope)
+    return [_tag_group_report(group, candidates, with_members=with_members) for group in groups]
+
+
+def _tag_group_report(group: TagGroup, candidates: list[dict[str, Any]], *, with_members: bool) -> dict[str, Any]:
+    section = group.industry_section
+    members = [
+        firm
+        for firm in candidates
+        if group.tag in firm["tags"]
+        and firm[f"holds_{group.programme_id}"]
+        and (not section or (firm["industry_id"] or "").startswith(section))
+    ]
     total = Decimal(0)
     comparable_now, comparable_before = Decimal(0), Decimal(0)
     lacking_prior, lacking_current, comparable = 0, 0, 0
     listed = []
-    for firm_id, name, uscc, zone in members:
-        now, before = values.get((firm_id, period.year)), values.get((firm_id, period.year - 1))
+    for firm in members:
+        now, before = firm[f"{group.figure}_now"], firm[f"{group.figure}_before"]
         if now is None:
             lacking_current += 1
         else:
@@ -554,10 +706,10 @@ def tag_group_report(group: TagGroup, period: Period, scope: Scope, *, with_memb
         if with_members:
             listed.append(
                 {
-                    "id": firm_id,
-                    "name": name,
-                    "uscc": uscc,
-                    "zone": zone,
+                    "id": firm["id"],
+                    "name": firm["name"],
+                    "uscc": firm["uscc"],
+                    "zone": firm["zone__name"],
                     "value": _money(now),
                     "prior_value": _money(before),
                 }
@@ -667,21 +819,31 @@ def identity_holds(counts: dict[str, int]) -> bool:
     return c["closing"] == c["opening"] + c["new"] + c["moved_in"] - c["lapsed"] - c["revoked"] - c["left_park"]
 
 
+@report_session()
 def report(
     year: int,
     scope: Scope,
     *,
     with_members: bool = False,
+    raw_columns: MemberColumns | None = None,
     today: dt.date | None = None,
     lines: Sequence[LineDef] | None = None,
 ) -> dict[str, Any]:
-    """The whole report for a year and a scope. `with_members` adds every firm list (for publishing and exports)."""
+    """The whole report for a year and a scope.
+
+    `with_members` adds every firm list: the lines' as dicts (published reports, the API), or with
+    `raw_columns` as member rows of those columns (see `line_member_rows`; the live Excel export asks
+    for ready-made cells and writes them straight out).
+    With the lists, the counts come from the same rows; without, from one counting query.
+    """
     computed_at = timezone.now()
     period = Period.of(year, today)
     lines = line_defs() if lines is None else lines
-    counts = line_counts(lines, period, scope)
+    raw_rows = raw_columns is not None
+    rows = line_member_rows(lines, period, scope, columns=raw_columns or DEFAULT_COLUMNS) if with_members else {}
+    counts = counts_from_rows(lines, rows) if with_members else line_counts(lines, period, scope)
     firsts = line_firsts(lines, period, scope)
-    members = line_members(lines, period, scope) if with_members else {}
+    members = members_from_rows(rows) if with_members and not raw_rows else {}
     line_reports = []
     for line in lines:
         c = counts[line.id]
@@ -692,7 +854,10 @@ def report(
             "first": firsts.line_first.get(line.id, False) and c["closing"] > 0,
             "identity_ok": identity_holds(c),
         }
-        if with_members:
+        if raw_rows:
+            entry["rows"] = rows[line.id]
+            entry["revocations"] = revocations(row[6] for row in rows[line.id] if row[4] == "revoked")
+        elif with_members:
             entry["firms"] = members[line.id]
         line_reports.append(entry)
     groups = TagGroup.objects.filter(active=True).select_related("programme")
@@ -713,13 +878,14 @@ def report(
         "complete_year": period.end == dt.date(year, 12, 31),
         "identity_ok": all(line["identity_ok"] for line in line_reports),
         "lines": line_reports,
-        "tag_groups": [tag_group_report(g, period, scope, with_members=with_members) for g in groups],
+        "tag_groups": tag_group_reports(list(groups), period, scope, with_members=with_members),
         "monthly_upgrades": {"count": len(upgrades), "firms": upgrades},
         "listing": listing,
         "firsts": firsts.entries + listing_firsts(period, scope),
     }
 
 
+@report_session()
 def trend(first_year: int, last_year: int, scope: Scope, today: dt.date | None = None) -> list[dict[str, Any]]:
     """Per line: closing and new for every year (one counting query per year)."""
     lines = line_defs()
@@ -735,6 +901,7 @@ def trend(first_year: int, last_year: int, scope: Scope, today: dt.date | None =
     return [{"code": line.code, "name": line.name, "years": series[line.id]} for line in lines]
 
 
+@report_session()
 def funnel(scope: Scope, today: dt.date | None = None) -> list[dict[str, Any]]:
     """Firms on each rung of every ladder today: holding it, and standing on it as their top rung."""
     today = today or timezone.localdate()

@@ -2,7 +2,7 @@
 
 Excel: a summary sheet, then one sheet per report line (every firm of opening ∪ closing, with its
 change in the year, so each count is a filter on the sheet), one per tag group, 月度升规 and the
-listing pipeline. Written in openpyxl's write-only mode: rows stream out, memory stays flat.
+listing pipeline. Written by `xlsx.Workbook`, which streams rows into the zip (see why there).
 
 Word: the Chinese narrative (`narrative.paragraphs`), the reconciliation table and the definitions.
 """
@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import io
 import re
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
-from docx.shared import Pt
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from docx.shared import Cm, Pt
 
-from apps.highlights import narrative
+from apps.highlights import narrative, xlsx
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -57,26 +55,101 @@ def _yes(value: bool) -> str:
     return "是" if value else ""
 
 
+LINE_COLUMNS = (
+    ("企业名称", 40),
+    ("统一社会信用代码", 22),
+    ("所属片区", 12),
+    ("年初在册", 9),
+    ("年末在册", 9),
+    ("年内变动", 16),
+    ("项目", 14),
+    ("证书编号", 20),
+    ("发证日期", 12),
+    ("有效至", 12),
+    ("说明", 40),
+)
+
+
+# The live export asks the database for the firm and certificate cells of its line sheets, ready-made.
+XLSX_MEMBER_COLUMNS = (
+    (" || ".join(xlsx.sql_text_cell(c) for c in ("f.name", "f.uscc", "z.name")), "f.left_park_on::text"),
+    (
+        " || ".join(
+            xlsx.sql_text_cell(c)
+            for c in ("p.code", "c.number", "c.certificate_date::text", "(upper(c.period) - 1)::text")
+        ),
+    ),
+)
+
+
+def _note(m: dict[str, Any]) -> str:
+    if m.get("revoked"):
+        r = m["revoked"]
+        return f"{r['revoked_on']} 撤销（{r['number'] or '无编号'}）：{r['reason']}"
+    if m.get("left_park_on"):
+        return f"{m['left_park_on']} 迁出园区"
+    return ""
+
+
+def _write_line(sheet: xlsx.Sheet, line: dict[str, Any]) -> None:
+    """One row per firm of opening ∪ closing: each count of the line is a filter on this sheet.
+
+    Formatted here without generic type dispatch: a whole-park export has hundreds of thousands of
+    these rows. A live export hands over member rows whose firm and certificate cells the database
+    formatted (`XLSX_MEMBER_COLUMNS`); a published export its frozen member dicts."""
+    text, cached = xlsx.text, sheet.cached
+    yes, empty = cached("是"), xlsx.text(None)
+    changes = {key: cached(name) for key, name in CHANGE_NAMES.items()}
+    if "rows" in line:
+        # Rows of `XLSX_MEMBER_COLUMNS`: firm = (its three cells, left_park_on), certificate = (its four cells,)
+        revoked = line.get("revocations", {})
+        no_certificate = empty * 4
+        status = {
+            (opening, closing, change): (yes if opening else empty)
+            + (yes if closing else empty)
+            + (changes[change] if (change or opening) else empty)
+            for opening in (False, True)
+            for closing in (False, True)
+            for change in CHANGE_NAMES
+        }
+        for _, _, opening, closing, change, _, revoked_cert, firm, cert in line["rows"]:
+            note = empty
+            if change == "revoked":
+                note = text(_note({"revoked": revoked.get(revoked_cert)}))
+            elif change == "left_park":
+                note = text(_note({"left_park_on": firm[1]}))
+            sheet.raw(firm[0] + status[(opening, closing, change)] + (cert[0] or no_certificate) + note)
+        return
+    no_certificate: dict[str, Any] = {}
+    for m in line["firms"]:
+        cert = m["certificate"] or no_certificate
+        change = m["change"]
+        sheet.raw(
+            text(m["name"])
+            + text(m["uscc"])
+            + cached(m["zone"])
+            + (yes if m["opening"] else empty)
+            + (yes if m["closing"] else empty)
+            + (changes[change] if (change or m["opening"]) else empty)
+            + cached(cert.get("programme"))
+            + text(cert.get("number"))
+            + cached(cert.get("certificate_date"))
+            + cached(cert.get("ends_on"))
+            + (text(_note(m)) if change in ("revoked", "left_park") else empty)
+        )
+
+
 def report_xlsx(report: dict[str, Any], published: dict[str, Any] | None = None) -> bytes:
-    book = Workbook(write_only=True)
+    book = xlsx.Workbook()
     used: set[str] = set()
-    bold = Font(bold=True)
 
-    def header(sheet: Any, cells: list[str]) -> None:
-        row = []
-        for value in cells:
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.font = bold
-            row.append(cell)
-        sheet.append(row)
-
-    summary = book.create_sheet(_sheet_title("汇总", used))
+    summary = book.sheet(_sheet_title("汇总", used), widths=[16, 24, 9, 9, 9, 10, 10, 9, 10, 9, 10, 12, 8])
     summary.append([narrative.title(report)])
     summary.append([narrative.status_line(report, published)])
     identity = "全部成立" if report["identity_ok"] else "不成立"
     summary.append([f"勾稽关系（年末 = 年初 + 新增 + 迁入 − 到期未续 − 撤销 − 迁出园区）：{identity}"])
     summary.append([])
-    header(summary, ["代码", "口径", *[name for _, name in narrative.BUCKET_COLUMNS], "增速(%)", "从'0'到'1'", "勾稽"])
+    summary.header(["代码", "口径", *[name for _, name in narrative.BUCKET_COLUMNS], "增速(%)", "从'0'到'1'", "勾稽"])
     for line in report["lines"]:
         summary.append(
             [
@@ -89,8 +162,8 @@ def report_xlsx(report: dict[str, Any], published: dict[str, Any] | None = None)
             ]
         )
     summary.append([])
-    header(
-        summary, ["代码", "产业口径", "户数", "指标", "合计(元)", "合计", "可比户数", "同比增速(%)", "无上年数据户数"]
+    summary.header(
+        ["代码", "产业口径", "户数", "指标", "合计(元)", "合计", "可比户数", "同比增速(%)", "无上年数据户数"]
     )
     for group in report["tag_groups"]:
         summary.append(
@@ -99,7 +172,7 @@ def report_xlsx(report: dict[str, Any], published: dict[str, Any] | None = None)
                 group["name"],
                 group["count"],
                 group["figure_label"],
-                float(group["total"]) if group["total"] is not None else None,
+                Decimal(group["total"]) if group["total"] is not None else None,
                 narrative.money(group["total"]),
                 group["comparable_firms"],
                 group["growth_pct"],
@@ -112,81 +185,37 @@ def report_xlsx(report: dict[str, Any], published: dict[str, Any] | None = None)
         summary.append([f"上市进程：{bucket['name']}（家）", bucket["count"]])
     if report["firsts"]:
         summary.append([])
-        header(summary, ["从'0'到'1'", "范围", "日期", "企业"])
+        summary.header(["从'0'到'1'", "范围", "日期", "企业"])
         for entry in report["firsts"]:
             summary.append([entry["name"], entry["where"], entry["date"], "、".join(f["name"] for f in entry["firms"])])
 
-    line_columns = [
-        "企业名称",
-        "统一社会信用代码",
-        "所属片区",
-        "年初在册",
-        "年末在册",
-        "年内变动",
-        "证书编号",
-        "项目",
-        "发证日期",
-        "有效期至",
-        "实际截止",
-        "撤销日期",
-        "撤销原因",
-        "离园日期",
-    ]
     for line in report["lines"]:
-        sheet = book.create_sheet(_sheet_title(f"{line['code']} {line['name']}", used))
+        sheet = book.sheet(_sheet_title(f"{line['code']} {line['name']}", used), widths=[w for _, w in LINE_COLUMNS])
         counts = "，".join(f"{name} {line[key]}" for key, name in narrative.BUCKET_COLUMNS)
         sheet.append([f"{line['name']}（{'、'.join(line['programmes'])}）：{counts}"])
-        header(sheet, line_columns)
-        for m in line["firms"]:
-            cert = m.get("certificate") or {}
-            revoked = m.get("revoked") or {}
-            sheet.append(
-                [
-                    m["name"],
-                    m["uscc"],
-                    m["zone"],
-                    _yes(m["opening"]),
-                    _yes(m["closing"]),
-                    CHANGE_NAMES.get(m["change"], m["change"]) if (m["change"] or m["opening"]) else "",
-                    cert.get("number"),
-                    cert.get("programme"),
-                    cert.get("certificate_date"),
-                    cert.get("valid_until"),
-                    cert.get("ends_on"),
-                    revoked.get("revoked_on"),
-                    revoked.get("reason"),
-                    m.get("left_park_on"),
-                ]
-            )
+        sheet.header([name for name, _ in LINE_COLUMNS])
+        _write_line(sheet, line)
     for group in report["tag_groups"]:
-        sheet = book.create_sheet(_sheet_title(f"{group['code']} {group['name']}", used))
+        sheet = book.sheet(_sheet_title(f"{group['code']} {group['name']}", used), widths=[40, 22, 12, 20, 20])
         sheet.append([narrative.tag_group_sentence(group)])
-        header(
-            sheet,
-            [
-                "企业名称",
-                "统一社会信用代码",
-                "所属片区",
-                f"{report['year']}年{group['figure_label']}(元)",
-                f"{report['year'] - 1}年{group['figure_label']}(元)",
-            ],
-        )
+        year, label = report["year"], group["figure_label"]
+        sheet.header(["企业名称", "统一社会信用代码", "所属片区", f"{year}年{label}(元)", f"{year - 1}年{label}(元)"])
         for firm in group["firms"]:
             sheet.append(
                 [
                     firm["name"],
                     firm["uscc"],
                     firm["zone"],
-                    float(firm["value"]) if firm["value"] is not None else None,
-                    float(firm["prior_value"]) if firm["prior_value"] is not None else None,
+                    Decimal(firm["value"]) if firm["value"] is not None else None,
+                    Decimal(firm["prior_value"]) if firm["prior_value"] is not None else None,
                 ]
             )
-    sheet = book.create_sheet(_sheet_title("月度升规", used))
-    header(sheet, ["企业名称", "统一社会信用代码", "所属片区", "入库日期", "证书/登记编号", "批次"])
+    sheet = book.sheet(_sheet_title("月度升规", used), widths=[40, 22, 12, 12, 20, 24])
+    sheet.header(["企业名称", "统一社会信用代码", "所属片区", "入库日期", "证书/登记编号", "批次"])
     for firm in report["monthly_upgrades"]["firms"]:
         sheet.append([firm["name"], firm["uscc"], firm["zone"], firm["date"], firm["number"], firm.get("batch", "")])
-    sheet = book.create_sheet(_sheet_title("上市进程", used))
-    header(sheet, ["分组", "企业名称", "统一社会信用代码", "所属片区", "阶段", "日期", "板块", "说明"])
+    sheet = book.sheet(_sheet_title("上市进程", used), widths=[12, 40, 22, 12, 14, 12, 22, 40])
+    sheet.header(["分组", "企业名称", "统一社会信用代码", "所属片区", "阶段", "日期", "板块", "说明"])
     for bucket in report["listing"]["buckets"]:
         for firm in bucket["firms"]:
             sheet.append(
@@ -201,9 +230,7 @@ def report_xlsx(report: dict[str, Any], published: dict[str, Any] | None = None)
                     firm.get("note", ""),
                 ]
             )
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return book.save()
 
 
 # ---------------------------------------------------------------- Word
@@ -218,6 +245,9 @@ def _font(run: Any, size: float, bold: bool = False) -> None:
 
 def report_docx(report: dict[str, Any], published: dict[str, Any] | None = None) -> bytes:
     document = Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)  # A4
+    section.left_margin = section.right_margin = Cm(2.5)
     heading = document.add_paragraph()
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _font(heading.add_run(narrative.title(report)), 18, bold=True)
@@ -240,6 +270,8 @@ def report_docx(report: dict[str, Any], published: dict[str, Any] | None = None)
     for cell, text in zip(table.rows[0].cells, columns, strict=True):
         cell.text = ""
         _font(cell.paragraphs[0].add_run(text), 9, bold=True)
+    table.autofit = False
+    widths = [Cm(3.0), *[Cm(1.2)] * len(narrative.BUCKET_COLUMNS), Cm(1.8), Cm(1.2)]
     for line in report["lines"]:
         growth = narrative.percent_2(line["growth_pct"]) if line["growth_pct"] is not None else "—"
         values = [
@@ -253,6 +285,11 @@ def report_docx(report: dict[str, Any], published: dict[str, Any] | None = None)
             cell.text = ""
             _font(cell.paragraphs[0].add_run(text), 9)
 
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width  # the grid, which LibreOffice reads
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = width  # the cells, which Word reads
     note = document.add_paragraph()
     _font(note.add_run(narrative.DEFINITIONS), 9)
     out = io.BytesIO()

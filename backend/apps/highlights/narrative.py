@@ -23,6 +23,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
 from apps.listing.models import Board, ListingStage
 
 NUMERALS = "一二三四五六七八九十"
@@ -205,7 +208,8 @@ def title(report: dict[str, Any]) -> str:
 
 
 def status_line(report: dict[str, Any], published: dict[str, Any] | None) -> str:
-    computed = report["computed_at"][:19].replace("T", " ")
+    moment = parse_datetime(report["computed_at"])
+    computed = timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S") if moment else report["computed_at"]
     as_of = dt.date.fromisoformat(report["as_of"])
     state = (
         f"已发布（第 {published['version']} 版，{published['published_at'][:10]}）" if published else "实时计算，未发布"

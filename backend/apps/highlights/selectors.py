@@ -86,8 +86,10 @@ def published_reports_visible_to(user: Any) -> QuerySet[PublishedReport]:
     return reports.filter(zone_ids__len__gt=0, zone_ids__contained_by=limited)
 
 
-def live_report(year: int, scope: compute.Scope, *, with_members: bool = False) -> dict[str, Any]:
-    return compute.report(year, scope, with_members=with_members)
+def live_report(
+    year: int, scope: compute.Scope, *, with_members: bool = False, raw_columns: Any = None
+) -> dict[str, Any]:
+    return compute.report(year, scope, with_members=with_members, raw_columns=raw_columns)
 
 
 # ---------------------------------------------------------------- the firms behind a number
@@ -122,6 +124,7 @@ def firms_in_report(report: dict[str, Any], query: dict[str, Any]) -> list[dict[
     raise UnknownNumber("query")
 
 
+@compute.report_session()
 def live_firms(year: int, scope: compute.Scope, query: dict[str, Any], today: dt.date | None = None) -> list[Any]:
     """The firm list behind one number of the live report, computing only that number."""
     period = compute.Period.of(year, today)
@@ -135,7 +138,7 @@ def live_firms(year: int, scope: compute.Scope, query: dict[str, Any], today: dt
         group = TagGroup.objects.filter(code=query["tag_group"], active=True).select_related("programme").first()
         if group is None:
             raise UnknownNumber("tag_group")
-        firms: list[Any] = compute.tag_group_report(group, period, scope, with_members=True)["firms"]
+        firms: list[Any] = compute.tag_group_reports([group], period, scope, with_members=True)[0]["firms"]
         return firms
     if query.get("monthly_upgrades"):
         return compute.monthly_upgrades(period, scope)

@@ -142,7 +142,10 @@ class HighlightViewSet(ScopedQuerysetMixin, viewsets.GenericViewSet):
         year_ = _year(year)
         zone = _query(ZoneQuerySerializer, request).get("zone")
         scope = _scope(request, zone)
-        return year_, selectors.live_report(year_, scope, with_members=with_members), {"zone": zone} if zone else {}
+        # The Excel export writes the lines' firm lists straight from the rows the query returns.
+        columns = exports.XLSX_MEMBER_COLUMNS if with_members else None
+        report = selectors.live_report(year_, scope, with_members=with_members, raw_columns=columns)
+        return year_, report, {"zone": zone} if zone else {}
 
     @extend_schema(parameters=[_ZONE], responses=ReportSerializer)
     def retrieve(self, request: Request, year: str) -> Response:
@@ -194,7 +197,7 @@ class HighlightViewSet(ScopedQuerysetMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def docx(self, request: Request, year: str) -> HttpResponse:
         """The live report as a Word narrative in Chinese."""
-        _, report, _ = self._live(request, year, with_members=True)
+        _, report, _ = self._live(request, year)
         return _file(exports.report_docx(report), exports.DOCX_TYPE, exports.filename(report, "docx", None))
 
     @extend_schema(

@@ -1,0 +1,488 @@
+"""Annual-highlights benchmark (issue 5): one full-year report next to one hand-written SQL query.
+
+    cd backend && DATABASE_URL=postgresql://postgres@127.0.0.1:5432/seedbed \\
+        ../.venv/bin/python manage.py bench_highlights [--firms 200000] [--certifications 600000] [--year 2024]
+
+It never touches the database DATABASE_URL names: it works in `<name>_bench` (or `--database`) on
+the same server, created here and marked with a comment, reused when it already holds the requested
+fill, refused when it exists, holds tables and was not created by this command.
+
+The fill is set-based (INSERT … SELECT over generate_series, one transaction, the history triggers
+of the filled tables disabled inside it): firms in three zones, three certifications a firm over
+2018–2025 (renewals with and without gaps, revocations, monthly above-size entries), verified output
+values of the tagged firms, and a listing pipeline. In the same run it then times, median of
+`--runs` after a warm-up:
+- the hand-written query: opening, closing and new of every report line, whole park (psycopg);
+- the report: GET /api/v1/highlights/{year}/ through the whole Django stack (every line, tag group,
+  月度升规, listing buckets and firsts), and `compute.report` alone;
+- the Excel export of the same report: GET /api/v1/highlights/{year}/xlsx/.
+Targets: report ≤ 3× the query and < 2 s; Excel < 10 s. docs/benchmarks.md records a run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import close_old_connections, connections
+from django.db.models import Max, Min
+from django.test.utils import CaptureQueriesContext
+from psycopg import sql
+from rest_framework.test import APIClient
+
+MARKER = "seedbed bench_highlights"
+FIRST_DAY = dt.date(2018, 1, 1)
+SPAN_DAYS = 8 * 365  # certificate dates over 2018–2025
+FILLED_TABLES = (
+    "registry_firm",
+    "programmes_certification",
+    "figures_annualfigures",
+    "listing_listingevent",
+)
+INDUSTRIES = ("C3670", "C3399", "C2110", "C3670", "I6513", "G5439", "M7320", "F5261")
+
+
+def _escaped(statement: str) -> str:
+    """Literal % doubled for psycopg; %(name)s placeholders kept."""
+    return re.sub(r"%(?!\()", "%%", statement)
+
+
+def bench_name(name: str) -> str:
+    return name if name.endswith("_bench") else f"{name}_bench"
+
+
+FIRMS_SQL = _escaped(
+    """
+INSERT INTO registry_firm (uscc, name, registration_date, legal_form, joint_stock_date, industry_id, zone_id,
+    entered_park_on, left_park_on, exit_kind, exit_note, tags, address, legal_representative, assigned_staff_id,
+    notes, created_at, updated_at)
+SELECT
+    '91500116' || lpad(g::text, 10, '0'),
+    '重庆基准' || g || (ARRAY['科技', '机械制造', '新材料', '物流', '电子'])[1 + g % 5] || '有限公司',
+    DATE '2000-01-01' + (g * 37 % 7000),
+    'limited', NULL,
+    (%(industries)s::text[])[1 + g % %(n_industries)s],
+    (%(zones)s::bigint[])[CASE WHEN g % 20 < 9 THEN 1 WHEN g % 20 < 16 THEN 2 ELSE 3 END],
+    DATE '2000-01-01' + (g * 37 % 7000) + 30 + (g % 2000),
+    CASE WHEN g % 25 = 0 THEN DATE '2000-01-01' + (g * 37 % 7000) + 30 + (g % 2000) + 200 + (g * 13 % 3000) END,
+    CASE WHEN g % 25 = 0 THEN 'moved_out' ELSE '' END,
+    '',
+    CASE g % 10 WHEN 0 THEN ARRAY['数字经济'] WHEN 1 THEN ARRAY['战略性新兴产业']
+        WHEN 2 THEN ARRAY['数字经济', '战略性新兴产业'] ELSE ARRAY[]::varchar[] END,
+    '', '', NULL, '', now(), now()
+FROM generate_series(1, %(firms)s) AS g
+"""
+)
+
+CERTIFICATIONS_SQL = _escaped(
+    """
+WITH prog AS (
+    SELECT * FROM unnest(%(ids)s::bigint[], %(kinds)s::text[], %(years)s::int[], %(levels)s::text[],
+        %(codes)s::text[]) WITH ORDINALITY AS p(id, kind, years, level, code, idx)
+),
+firms AS (
+    SELECT id, row_number() OVER (ORDER BY id) AS rn FROM registry_firm
+),
+slots AS (
+    SELECT f.id AS firm_id, f.rn, k,
+        DATE '2018-01-01' + ((f.rn * 131 + 977) % %(span)s)::int AS first_day,
+        (f.rn * 7) % 9 + 1 AS first_idx
+    FROM firms f CROSS JOIN generate_series(1, 3) AS k
+    WHERE (f.rn - 1) * 3 + k <= %(certifications)s
+),
+planned AS (
+    SELECT s.*, p1.kind = 'years' AND s.k = 2 AND s.rn % 10 < 3 AS renewal, p1.years AS first_years
+    FROM slots s JOIN prog p1 ON p1.idx = s.first_idx
+),
+dated AS (
+    SELECT pl.firm_id, pl.rn, pl.k,
+        CASE WHEN pl.renewal THEN pl.first_idx ELSE (pl.rn * 7 + (pl.k - 1) * 3) % 9 + 1 END AS idx,
+        CASE WHEN pl.renewal
+            THEN (pl.first_day + make_interval(years => pl.first_years))::date + ((pl.rn % 4) * 30)::int
+            ELSE DATE '2018-01-01' + ((pl.rn * 131 + pl.k * 977) % %(span)s)::int
+        END AS day
+    FROM planned pl
+),
+certs AS (
+    SELECT d.*, p.id AS programme_id, p.level, p.code,
+        CASE p.kind
+            WHEN 'years' THEN (d.day + make_interval(years => p.years))::date - 1
+            WHEN 'calendar_year' THEN make_date(extract(year FROM d.day)::int, 12, 31)
+        END AS until
+    FROM dated d JOIN prog p ON p.idx = d.idx
+)
+INSERT INTO programmes_certification (firm_id, programme_id, level, number, batch, entry_route, certificate_date,
+    valid_from, valid_until, revoked_on, revocation_reason, renews_id, superseded_on, notes, created_by_id,
+    created_at, updated_at)
+SELECT firm_id, programme_id, level, 'BN' || rn || '-' || k, '',
+    CASE WHEN code = 'ABOVE_SIZE' THEN CASE WHEN rn % 5 = 0 THEN 'monthly' ELSE 'annual' END ELSE '' END,
+    day, day, until,
+    CASE WHEN (rn * 13 + k) % 50 = 0 AND (until IS NULL OR day + 100 <= until) THEN day + 100 END,
+    '', NULL, NULL, '', NULL, now(), now()
+FROM certs
+"""
+)
+
+FIGURES_SQL = _escaped(
+    """
+INSERT INTO figures_annualfigures (firm_id, fiscal_year, state, source, version, note, review_note, output_value,
+    created_at, updated_at)
+SELECT f.id, y, 'verified', 'staff', 1, '', '',
+    (10000000 + (f.id * 7919 % 900000000) * (1 + (y - %(year)s) * 0.05))::numeric(18, 2), now(), now()
+FROM registry_firm f CROSS JOIN generate_series(%(year)s - 1, %(year)s) AS y
+WHERE cardinality(f.tags) > 0 AND f.industry_id LIKE 'C%'
+"""
+)
+
+LISTING_SQL = _escaped(
+    """
+INSERT INTO listing_listingevent (firm_id, stage, date, pool_level, board, sponsor, outcome, announcement_url, note,
+    recorded_by_id, out_of_order_override, created_at, updated_at)
+SELECT f.id, e.stage, e.day, e.pool_level, e.board, '', e.outcome, '', '', NULL, false, now(), now()
+FROM (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM registry_firm) f
+CROSS JOIN LATERAL (VALUES
+    ('pool', DATE '2019-03-01' + (f.rn % 300)::int, 'municipal', '', ''),
+    ('tutoring_filed', DATE '2021-02-01' + (f.rn % 300)::int, '', '', ''),
+    ('application_accepted', DATE '2023-01-10' + (f.rn % 300)::int, '', 'chinext', ''),
+    ('committee', DATE '2024-02-01' + (f.rn % 300)::int, '', 'chinext', 'passed')
+) AS e(stage, day, pool_level, board, outcome)
+WHERE f.rn % 100 = 0 AND (e.stage <> 'committee' OR f.rn % 200 = 0)
+"""
+)
+
+
+def baseline_sql(lines: list[tuple[str, list[int]]]) -> str:
+    """Hand-written: opening, closing and new of every line, whole park, in one statement."""
+    values = ", ".join(f"('{code}', {pid})" for code, ids in lines for pid in ids if code.replace("_", "").isalnum())
+    return f"""
+    WITH lp(line, programme_id) AS (VALUES {values}),
+    per_firm AS (
+        SELECT lp.line, c.firm_id,
+            bool_or(c.period @> %(d0)s::date) AND COALESCE(f.entered_park_on <= %(d0)s::date, true)
+                AND COALESCE(f.left_park_on > %(d0)s::date, true) AS o,
+            bool_or(c.period @> %(d1)s::date) AND COALESCE(f.entered_park_on <= %(d1)s::date, true)
+                AND COALESCE(f.left_park_on > %(d1)s::date, true) AS c,
+            bool_or(c.period @> %(d1)s::date AND c.certificate_date BETWEEN %(start)s::date AND %(d1)s::date) AS dated
+        FROM programmes_certification c
+        JOIN lp ON lp.programme_id = c.programme_id
+        JOIN registry_firm f ON f.id = c.firm_id
+        WHERE c.period && daterange(%(d0)s::date, %(d1)s::date, '[]')
+        GROUP BY lp.line, c.firm_id, f.entered_park_on, f.left_park_on
+    )
+    SELECT line, count(*) FILTER (WHERE o), count(*) FILTER (WHERE c), count(*) FILTER (WHERE c AND NOT o AND dated)
+    FROM per_firm GROUP BY line ORDER BY line
+    """  # noqa: S608 - codes checked above, values as params
+
+
+class Command(BaseCommand):
+    help = "Benchmarks the annual highlights report and its Excel export in their own <name>_bench database."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--firms", type=int, default=200_000)
+        parser.add_argument("--certifications", type=int, default=600_000, help="At most 3 per firm.")
+        parser.add_argument("--year", type=int, default=2024, help="The report year (2018–2025 are filled).")
+        parser.add_argument("--runs", type=int, default=5, help="Timed runs of each measurement (median printed).")
+        parser.add_argument("--database", default="", help="Benchmark database name (default: <name>_bench).")
+        parser.add_argument("--refill", action="store_true", help="Drop and refill the benchmark database.")
+        parser.add_argument("--drop", action="store_true", help="Drop the benchmark database when done.")
+        parser.add_argument("--json", default="", help="Also write the figures to this file as JSON.")
+
+    # ---- database ---------------------------------------------------------------------------------
+
+    def _server(self, dbname: str) -> psycopg.Connection[Any]:
+        db = settings.DATABASES["default"]
+        return psycopg.connect(
+            dbname=dbname,
+            user=db["USER"],
+            password=db["PASSWORD"] or None,
+            host=db["HOST"] or None,
+            port=db["PORT"] or None,
+            autocommit=True,
+            connect_timeout=10,
+        )
+
+    def _maintenance(self) -> psycopg.Connection[Any]:
+        try:
+            return self._server("postgres")
+        except psycopg.OperationalError:
+            return self._server("template1")
+
+    def _prepare_database(self, name: str, filled: str, refill: bool) -> bool:
+        """Creates or checks the benchmark database. True when it already holds the requested fill."""
+        with self._maintenance() as admin:
+            row = admin.execute(
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name]
+            ).fetchone()
+            if row is not None:
+                comment = row[0] or ""
+                if not comment.startswith(MARKER):
+                    with self._server(name) as conn:
+                        tables = conn.execute(
+                            "SELECT count(*) FROM pg_tables"
+                            " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+                        ).fetchone()
+                    if tables and tables[0]:
+                        raise CommandError(
+                            f"Database {name} exists, holds {tables[0]} tables and was not created by "
+                            "bench_highlights: refusing to touch it (choose another with --database)."
+                        )
+                    admin.execute(
+                        sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(MARKER))
+                    )
+                    self.stdout.write(f"database {name}: exists and is empty; taking it over")
+                    return False
+                if comment == filled and not refill:
+                    self.stdout.write(f"database {name}: reusing ({comment})")
+                    return True
+                self.stdout.write(f"database {name}: dropping ({comment or 'no fill'})")
+                admin.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            admin.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(MARKER)))
+            self.stdout.write(f"database {name}: created")
+        return False
+
+    def _switch_to(self, name: str) -> None:
+        connections.close_all()
+        settings.DATABASES["default"]["NAME"] = name
+        connections["default"].settings_dict["NAME"] = name
+
+    def _fill(self, name: str, firms: int, certifications: int, year: int) -> None:
+        from apps.programmes.models import Programme
+        from apps.registry.demo import ZONES
+        from apps.registry.models import Zone
+
+        zone_ids = [
+            Zone.objects.get_or_create(code=c, defaults={"name": n, "description": d})[0].pk for c, n, d in ZONES
+        ]
+        programmes = list(Programme.objects.filter(builtin=True).order_by("code"))
+        if len(programmes) != 9:
+            raise CommandError(f"expected the 9 shipped programmes, found {len(programmes)}")
+        started = time.perf_counter()
+        with self._server(name) as conn:
+            conn.autocommit = False
+            with conn.cursor() as cur:
+                # One transaction: if anything fails, the rollback restores the triggers with the rest.
+                for table in FILLED_TABLES:
+                    cur.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(
+                        sql.Identifier(table), sql.Identifier(f"{table}_audit")
+                    ))  # fmt: skip
+                steps: list[tuple[str, str, dict[str, Any]]] = [
+                    (
+                        "firms",
+                        FIRMS_SQL,
+                        {
+                            "firms": firms,
+                            "zones": zone_ids,
+                            "industries": list(INDUSTRIES),
+                            "n_industries": len(INDUSTRIES),
+                        },
+                    ),
+                    (
+                        "certifications",
+                        CERTIFICATIONS_SQL,
+                        {
+                            "ids": [p.pk for p in programmes],
+                            "kinds": [p.validity_kind for p in programmes],
+                            "years": [p.validity_years or 0 for p in programmes],
+                            "levels": [p.levels[0] for p in programmes],
+                            "codes": [p.code for p in programmes],
+                            "span": SPAN_DAYS,
+                            "certifications": certifications,
+                        },
+                    ),
+                    ("annual figures", FIGURES_SQL, {"year": year}),
+                    ("listing events", LISTING_SQL, {}),
+                ]
+                for label, statement, params in steps:
+                    step = time.perf_counter()
+                    cur.execute(statement, params)
+                    self.stdout.write(f"fill: {cur.rowcount} {label} in {time.perf_counter() - step:.1f} s")
+                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                for table in FILLED_TABLES:
+                    cur.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(
+                        sql.Identifier(table), sql.Identifier(f"{table}_audit")
+                    ))  # fmt: skip
+            conn.commit()
+            conn.autocommit = True
+            conn.execute("VACUUM ANALYZE")
+        self.stdout.write(
+            f"fill: done in {time.perf_counter() - started:.1f} s (history triggers of the filled tables disabled "
+            "inside the fill's transaction only: the benchmark measures reads); VACUUM ANALYZE done"
+        )
+
+    # ---- measuring ---------------------------------------------------------------------------------
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        original = settings.DATABASES["default"]["NAME"]
+        name = options["database"] or bench_name(original)
+        if name == original:
+            raise CommandError("The benchmark database must not be the one DATABASE_URL names.")
+        firms, certifications, year = options["firms"], options["certifications"], options["year"]
+        if certifications > 3 * firms:
+            raise CommandError("--certifications may be at most 3 × --firms.")
+        filled = f"{MARKER}: firms={firms} certifications={certifications} year={year}"
+        reuse = self._prepare_database(name, filled, options["refill"])
+        try:
+            self._switch_to(name)
+            call_command("migrate", verbosity=0, interactive=False)
+            if not reuse:
+                self._fill(name, firms, certifications, year)
+                with self._maintenance() as admin:
+                    admin.execute(
+                        sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(filled))
+                    )
+            self._run(name, year, options)
+        finally:
+            connections.close_all()
+            if options["drop"]:
+                with self._maintenance() as admin:
+                    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+                self.stdout.write(f"database {name}: dropped")
+
+    def _time(self, runs: int, work: Callable[[], Any]) -> tuple[float, list[float], Any]:
+        result = work()  # warm-up
+        samples = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            result = work()
+            samples.append(time.perf_counter() - started)
+        return statistics.median(samples), samples, result
+
+    def _run(self, name: str, year: int, options: dict[str, Any]) -> None:
+        from apps.accounts.models import Role, User
+        from apps.highlights import compute
+        from apps.programmes.models import Certification
+        from apps.registry.models import Firm
+
+        runs = options["runs"]
+        admin, _ = User.objects.get_or_create(username="bench_admin", defaults={"role": Role.ADMIN})
+        client = APIClient(HTTP_ACCEPT_LANGUAGE="zh-hans")
+        client.force_authenticate(admin)
+        lines = compute.line_defs()
+        period = compute.Period.of(year)
+        self.stdout.write("")
+        dates = Certification.objects.aggregate(first=Min("certificate_date"), last=Max("certificate_date"))
+        self.stdout.write(
+            f"firms: {Firm.objects.count()}; certifications: {Certification.objects.count()} "
+            f"(certificate dates {dates['first']} … {dates['last']}); report lines: {len(lines)}; "
+            f"year {year}, whole park"
+        )
+        self.stdout.write(f"machine: {os.cpu_count()} CPUs; load average before: {self._load()}")
+
+        # 1. the hand-written query
+        statement = baseline_sql([(line.code, list(line.programme_ids)) for line in lines])
+        params = {"d0": period.opening, "d1": period.end, "start": period.start}
+        with self._server(name) as raw:
+            query_median, query_samples, rows = self._time(runs, lambda: raw.execute(statement, params).fetchall())
+            plan = [r[0] for r in raw.execute(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", params).fetchall()]
+        baseline = {code: (o, c, n) for code, o, c, n in rows}
+
+        # 2. the report through the whole stack, and compute.report alone
+        def api_report() -> dict[str, Any]:
+            close_old_connections()
+            response = client.get(f"/api/v1/highlights/{year}/")
+            if response.status_code != 200:
+                raise CommandError(f"GET /api/v1/highlights/{year}/ answered {response.status_code}")
+            body: dict[str, Any] = json.loads(response.content)
+            return body
+
+        report_median, report_samples, body = self._time(runs, api_report)
+        compute_median, _, _ = self._time(runs, lambda: compute.report(year, compute.park_scope()))
+        with CaptureQueriesContext(connections["default"]) as captured:
+            compute.report(year, compute.park_scope())
+        same = all(
+            baseline.get(line["code"]) == (line["opening"], line["closing"], line["new"]) for line in body["lines"]
+        ) and len(baseline) == len(body["lines"])
+
+        # 3. the Excel export of the same report
+        def excel() -> bytes:
+            close_old_connections()
+            response = client.get(f"/api/v1/highlights/{year}/xlsx/")
+            if response.status_code != 200:
+                raise CommandError(f"GET /api/v1/highlights/{year}/xlsx/ answered {response.status_code}")
+            return bytes(response.content)
+
+        excel_runs = max(1, min(runs, 3))
+        excel_median, excel_samples, content = self._time(excel_runs, excel)
+        rows_listed = sum(line["opening"] + line["closing"] for line in body["lines"])
+
+        self.stdout.write("")
+        self.stdout.write(f"{'line':<16} {'opening':>8} {'new':>7} {'closing':>8} {'exits':>7}   (report = query?)")
+        for line in body["lines"]:
+            exits = line["lapsed"] + line["revoked"] + line["left_park"]
+            agree = baseline.get(line["code"]) == (line["opening"], line["closing"], line["new"])
+            self.stdout.write(
+                f"{line['code']:<16} {line['opening']:>8} {line['new']:>7} {line['closing']:>8} {exits:>7}   "
+                f"{'yes' if agree else 'NO'}"
+            )
+        for group in body["tag_groups"]:
+            self.stdout.write(f"tag group {group['code']}: {group['count']} firms, total {group['total']} yuan")
+        self.stdout.write(
+            f"月度升规 {body['monthly_upgrades']['count']}; listing buckets "
+            + ", ".join(f"{b['bucket']} {b['count']}" for b in body["listing"]["buckets"])
+            + f"; identity_ok {body['identity_ok']}"
+        )
+
+        def ms(samples: list[float]) -> str:
+            return " ".join(f"{s * 1000:.0f}" for s in samples)
+
+        ratio = report_median / query_median
+        self.stdout.write("")
+        self.stdout.write(f"timings, median of {runs} after a warm-up (ms of each run in brackets)")
+        self.stdout.write(f"  hand-written SQL (psycopg):         {query_median * 1000:8.0f} ms  [{ms(query_samples)}]")
+        self.stdout.write(
+            f"  report, GET /highlights/{year}/:      {report_median * 1000:8.0f} ms  [{ms(report_samples)}]"
+        )
+        self.stdout.write(f"  report, compute.report alone:       {compute_median * 1000:8.0f} ms")
+        self.stdout.write(f"  queries per report:                 {len(captured.captured_queries):8d}")
+        self.stdout.write(
+            f"  Excel export, GET /xlsx/:           {excel_median * 1000:8.0f} ms  [{ms(excel_samples)}]  "
+            f"({len(content) / 1e6:.1f} MB, {rows_listed} firm rows over {len(body['lines'])} line sheets)"
+        )
+        self.stdout.write(f"load average after: {self._load()} (other work on the machine inflates every figure)")
+        checks = {
+            f"report / query = {ratio:.2f}x (target <= 3x)": ratio <= 3,
+            f"report {report_median:.2f} s (target < 2 s)": report_median < 2,
+            f"Excel {excel_median:.2f} s (target < 10 s)": excel_median < 10,
+            "report numbers equal the query's": same,
+        }
+        for label, passed in checks.items():
+            self.stdout.write(f"{label}: {'PASS' if passed else 'FAIL'}")
+        self.stdout.write("")
+        self.stdout.write("EXPLAIN (ANALYZE, BUFFERS) of the hand-written query:")
+        for line in plan:
+            self.stdout.write(f"    {line}")
+        slowest = max(captured.captured_queries, key=lambda q: float(q["time"]))
+        self.stdout.write(
+            f"slowest query of the report ({float(slowest['time']) * 1000:.0f} ms): {slowest['sql'][:160]}…"
+        )
+        self.stdout.write("")
+        self.stdout.write(f"overall: {'PASS' if all(checks.values()) else 'FAIL'}")
+        if options["json"]:
+            with open(options["json"], "w", encoding="utf-8") as out:
+                json.dump(
+                    {
+                        "query_ms": query_median * 1000,
+                        "report_ms": report_median * 1000,
+                        "compute_ms": compute_median * 1000,
+                        "excel_ms": excel_median * 1000,
+                        "queries": len(captured.captured_queries),
+                        "ratio": ratio,
+                        "same": same,
+                    },
+                    out,
+                )
+
+    @staticmethod
+    def _load() -> str:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
