@@ -102,6 +102,7 @@ def test_a_formula_typed_into_a_csv_is_text(park: Any, as_user: Any, media: Any)
         ("名单.xlsx", zip_bytes({"a.txt": b"x"}), "not an Excel"),
         ("名单.csv", "企业名称,地址\n甲,乙\n".encode(), "No certifications header"),
         ("名单.csv", b"abc\x80\xff\x80" * 5, "encoding"),
+        ("名单.csv", ",".join(CERT_HEADER).encode() + b"\n" + b"x" * 70_000 + b"\x00\n", "Only Excel (.xlsx) or CSV"),
     ],
 )
 def test_files_that_are_refused(park: Any, as_user: Any, media: Any, name: str, content: bytes, expected: str) -> None:

@@ -299,3 +299,43 @@ def test_a_commit_that_finds_the_data_changed_writes_nothing(park: Any, as_user:
     assert [e["row"] for e in body["job"]["row_errors"]] == [2]
     assert not Certification.objects.filter(number__in=["GR1", "GR2"]).exists()
     assert commit(client, job).status_code == 409  # still refused: fix and upload again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_delivered_twice_at_once_runs_once(as_user: Any, settings: Any, tmp_path: Any) -> None:
+    """A broker may deliver the commit task twice; the second delivery finds the first one's lock and leaves."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from apps.imports import services
+    from tests.factories import FirmFactory, UserFactory
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    staff = UserFactory(username="twice", role="staff")
+    firm = FirmFactory()
+    job = certs(as_user(staff), [[1, firm.name, firm.uscc, "GR-ONCE", "2022-12-19", "b"]])
+    ImportJob.objects.filter(pk=job["id"]).update(status="committing")  # as the first delivery left it
+    locked, release = threading.Event(), threading.Event()
+
+    def first_delivery() -> None:
+        with transaction.atomic():
+            list(ImportJob.objects.select_for_update().filter(pk=job["id"]))
+            locked.set()
+            release.wait(30)
+        connection.close()
+
+    thread = threading.Thread(target=first_delivery)
+    thread.start()
+    try:
+        assert locked.wait(30)
+        second = services.import_commit_run(job=ImportJob.objects.get(pk=job["id"]))
+        assert second.status == "committing" and second.created == 0
+        assert not Certification.objects.filter(number="GR-ONCE").exists()
+    finally:
+        release.set()
+        thread.join(30)
+    done = services.import_commit_run(job=ImportJob.objects.get(pk=job["id"]))
+    assert (done.status, done.created) == ("committed", 1)
+    assert services.import_commit_run(job=done).created == 1  # and a third time changes nothing
+    assert Certification.objects.filter(number="GR-ONCE").count() == 1

@@ -134,7 +134,7 @@ def decode(data: bytes, encoding: str = "") -> str:
     if encoding != "utf-16" and b"\x00" in data[:65536]:
         raise _neither()
     try:
-        return data.decode(encoding)
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise UnreadableFile(
             t(
@@ -142,6 +142,9 @@ def decode(data: bytes, encoding: str = "") -> str:
                 "The text encoding of the file is not recognised (UTF-8 and GBK/GB18030 are supported).",
             )
         ) from exc
+    if "\x00" in text:  # no text file has one, and PostgreSQL cannot store it
+        raise _neither()
+    return text
 
 
 def _delimiter(text: str) -> str:

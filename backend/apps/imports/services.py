@@ -264,7 +264,20 @@ def import_commit_run(*, job: ImportJob, progress: Progress = _no_progress) -> I
         table = _open(job)
         run = Run(table=table, options=_options(job), progress=progress)
         with transaction.atomic(), audit.change_context(source="import", actor=uploader, reason=reason):
+            # One runner: a task delivered twice (a worker lost, the broker redelivering) finds the job locked
+            # by the run in progress and leaves; once that run has committed, the job is no longer committing.
+            if not ImportJob.objects.select_for_update(skip_locked=True).filter(
+                pk=job.pk, status=ImportStatus.COMMITTING
+            ):
+                job.refresh_from_db()
+                return job
             created, updated = KINDS[job.kind](run).commit()
+            _record(job, run, table)
+            job.created, job.updated = created, updated
+            job.status = ImportStatus.COMMITTED
+            job.committed_at = timezone.now()
+            job.save()
+            return job
     except reader.UnreadableFile as exc:
         return _failed(job, exc.message)
     except ImportInvalid as exc:
@@ -286,12 +299,6 @@ def import_commit_run(*, job: ImportJob, progress: Progress = _no_progress) -> I
         job.failure = {"zh": message.zh, "en": message.en}
         job.save()
         return job
-    _record(job, run, table)
-    job.created, job.updated = created, updated
-    job.status = ImportStatus.COMMITTED
-    job.committed_at = timezone.now()
-    job.save()
-    return job
 
 
 # ---------------------------------------------------------------------------------------------

@@ -253,6 +253,9 @@ class Kind:
             if self.run.errors:
                 raise ImportInvalid(self.run)
             written = self._write_all()
+            # Foreign keys are checked at the end of the transaction: check them now, inside the caller's
+            # block, so that a violation rolls this import back as an error rather than the whole request.
+            self.sql("SET CONSTRAINTS ALL IMMEDIATE")
             self.drop()
             return written
 
