@@ -84,7 +84,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
 def _first_message(errors: Any) -> str:
     if isinstance(errors, dict):
-        for key, value in errors.items():
+        for value in errors.values():
             inner = _first_message(value)
             if inner:
                 return inner  # the field is named in `errors`; the message stays readable
