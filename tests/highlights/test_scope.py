@@ -70,8 +70,12 @@ def test_published_reports_follow_the_same_scope(scene: Any, as_user: Any) -> No
     assert refused.status_code == 400 and "zone" in refused.json()["errors"]
     mine = client.post("/api/v1/highlight-reports/", {"year": 2022}, format="json").json()
     assert mine["zone_ids"] == [scene.zone_a.pk] and mine["version"] == 2
-    viewer = as_user(scene.viewer).get("/api/v1/highlight-reports/").json()
-    assert viewer["count"] == 4
+    viewer = as_user(scene.viewer)
+    assert viewer.get("/api/v1/highlight-reports/").json()["count"] == 4
+    covering_b = viewer.get("/api/v1/highlight-reports/", {"zone": scene.zone_b.pk}).json()["results"]
+    assert {r["id"] for r in covering_b} == {park_report.pk, zone_b.pk}
+    whole = viewer.get("/api/v1/highlight-reports/", {"whole_park": "true"}).json()["results"]
+    assert [r["id"] for r in whole] == [park_report.pk]
 
 
 def test_enterprise_users_have_no_highlights(scene: Any, as_user: Any) -> None:

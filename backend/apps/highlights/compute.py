@@ -28,6 +28,7 @@ firm's current tags.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -256,6 +257,8 @@ def report_session() -> Iterator[None]:
       of a whole park fit in memory instead of spilling to disk in many batches.
     """
     work_mem = getattr(settings, "SEEDBED_REPORT_WORK_MEM", "64MB")
+    if not re.fullmatch(r"[1-9][0-9]*(kB|MB|GB)", work_mem):
+        work_mem = "64MB"
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('jit'), current_setting('work_mem')")
         jit_before, work_mem_before = cursor.fetchone() or ("on", "4MB")
@@ -589,7 +592,7 @@ def listing_firsts(period: Period, scope: Scope) -> list[dict[str, Any]]:
         .exclude(stage=ListingStage.COMMITTEE, outcome__in=[CommitteeOutcome.PENDING, CommitteeOutcome.FAILED])
         .values_list("stage", "firm_id", "date", "board")
     )
-    firms = {
+    in_scope = {
         firm[0]: firm
         for firm in Firm.objects.filter(pk__in={e[1] for e in events}, zone_id__in=zone_ids).values_list(
             "id", "name", "zone_id", "entered_park_on", "left_park_on"
@@ -597,10 +600,10 @@ def listing_firsts(period: Period, scope: Scope) -> list[dict[str, Any]]:
     }
     by_key: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
     for stage, firm_id, day, board in events:
-        firm = firms.get(firm_id)
-        if firm is None:
+        found = in_scope.get(firm_id)
+        if found is None:
             continue
-        _, name, zone_id, entered, left = firm
+        _, name, zone_id, entered, left = found
         if (entered is None or entered <= day) and (left is None or left > day):  # in the park that day
             by_key[(stage, zone_id)].append({"id": firm_id, "name": name, "date": day, "board": board})
     entries: list[dict[str, Any]] = []

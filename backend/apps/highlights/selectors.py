@@ -1,6 +1,6 @@
 """Reads of the highlights, narrowed to what the caller may see.
 
-Who sees which report (docs/highlights.md):
+Who sees which report (backend/apps/highlights/README.md):
 - administrators, viewers and staff of every zone: the whole park and any zone;
 - staff limited to zones: only their zones. `?zone=` outside them is a 404; without `?zone=`
   the report covers their zones (the union), never the whole park. Published reports: only those

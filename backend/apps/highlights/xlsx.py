@@ -120,6 +120,13 @@ class Sheet:
         if len(self._pending) >= self.CHUNK:
             self._flush()
 
+    def rows_xml(self, rows: str) -> None:
+        """Many `<row>…</row>` elements built by the caller from formatted cells, written as they are."""
+        self._flush()
+        if not rows.isprintable():
+            rows = _ILLEGAL.sub("", rows)
+        self._stream.write(rows.encode())
+
     def header(self, values: Iterable[str]) -> None:
         self._pending.append("<row>" + "".join(text(v, ' s="1"') for v in values) + "</row>")
 

@@ -45,6 +45,7 @@ from apps.highlights.api.serializers import (
     TrendQuerySerializer,
     ZoneQuerySerializer,
 )
+from apps.highlights.filters import PublishedReportFilter
 from apps.highlights.models import PublishedReport
 
 MAX_TREND_YEARS = 30
@@ -278,7 +279,7 @@ class PublishedReportViewSet(
     serializer_class = PublishedReportSerializer
     ordering = ["-year", "-published_at", "-id"]
     ordering_fields = ["id", "year", "published_at"]
-    filterset_fields = ["year", "scope_key"]
+    filterset_class = PublishedReportFilter
 
     def scope(self, user: Any) -> Any:
         return selectors.published_reports_visible_to(user)
