@@ -71,12 +71,19 @@ LINE_COLUMNS = (
 
 
 # The live export asks the database for the firm and certificate cells of its line sheets, ready-made.
+# The live export asks the database for the firm and certificate cells of its line sheets, ready-made.
+# USCCs, programme codes and dates match patterns the database enforces: no escaping needed.
+_CELL = xlsx.sql_text_cell
 XLSX_MEMBER_COLUMNS = (
-    (" || ".join(xlsx.sql_text_cell(c) for c in ("f.name", "f.uscc", "z.name")), "f.left_park_on::text"),
+    (" || ".join([_CELL("f.name"), _CELL("f.uscc", plain=True), _CELL("z.name")]), "f.left_park_on::text"),
     (
         " || ".join(
-            xlsx.sql_text_cell(c)
-            for c in ("p.code", "c.number", "c.certificate_date::text", "(upper(c.period) - 1)::text")
+            [
+                _CELL("p.code", plain=True),
+                _CELL("c.number"),
+                _CELL("c.certificate_date::text", plain=True),
+                _CELL("(upper(c.period) - 1)::text", plain=True),
+            ]
         ),
     ),
 )

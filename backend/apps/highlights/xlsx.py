@@ -49,14 +49,16 @@ def text(value: str | None, style: str = "") -> str:
     return f'<c t="inlineStr"{style}><is><t>{value}</t></is></c>'
 
 
-def sql_text_cell(expression: str) -> str:
+def sql_text_cell(expression: str, *, plain: bool = False) -> str:
     """A SQL expression rendering `expression` (text) as the string cell `text()` would write.
 
     For lists of hundreds of thousands of rows, PostgreSQL formats the cells (in C) and Python only
-    joins them. Control characters XML forbids are removed by `Sheet.raw` (in SQL, translate() costs
-    more than everything else together). `expression` is SQL written by the caller, never user input.
+    joins them. `plain=True` for values that cannot hold &, < or > (dates, codes the database checks
+    against a pattern): no escaping. Control characters XML forbids are removed by `Sheet.rows_xml`
+    (translate() in SQL costs more than everything else together). `expression` is SQL written by
+    the caller, never user input.
     """
-    value = f"replace(replace(replace({expression}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
+    value = expression if plain else f"replace(replace(replace({expression}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
     return (
         f"CASE WHEN COALESCE({expression}, '') = '' THEN '{_EMPTY}' "
         f"""ELSE '<c t="inlineStr"><is><t xml:space="preserve">' || {value} || '</t></is></c>' END"""
