@@ -104,3 +104,13 @@ def _chinese_by_default() -> Any:
 
     with translation.override("zh-hans"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_change_context() -> Any:
+    """A reason set outside a request in one test must not reach the next test's history."""
+    from apps.core import audit
+
+    audit.clear()
+    yield
+    audit.clear()

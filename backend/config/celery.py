@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import task_postrun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -32,3 +32,11 @@ def _mark_changes_as_jobs(**kwargs: object) -> None:
     from apps.core import audit
 
     audit.set_process_default_source("job")
+
+
+@task_postrun.connect
+def _forget_change_context(**kwargs: object) -> None:
+    """A reason set by one task must not be recorded against the next task in the same process."""
+    from apps.core import audit
+
+    audit.clear()

@@ -93,6 +93,11 @@ def change_context(
         _current.reset(token)
 
 
+def clear() -> None:
+    """Forget any context set outside a `change_context` block (end of a Celery task, of a test)."""
+    _current.set(None)
+
+
 def set_reason(reason: str) -> None:
     """Attach a reason to every change written from now on in the current context."""
     if not reason:
