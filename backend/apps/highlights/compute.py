@@ -665,8 +665,12 @@ def _candidates(groups: Sequence[TagGroup], period: Period, scope: Scope) -> lis
         for section in sorted({g.industry_section for g in groups}):
             sections |= Q(industry__code__startswith=section)
         firms = firms.filter(sections)
+    holds_one = Q()
+    for programme_id in sorted({g.programme_id for g in groups}):
+        holds_one |= Q(**{f"holds_{programme_id}": True})
     columns = ("id", "name", "uscc", "zone__name", "industry_id", "tags", *annotations)
-    return list(firms.annotate(**annotations).order_by("name", "id").values(*columns))
+    # Only holders get their figures looked up (the filter on the Exists annotations comes first).
+    return list(firms.annotate(**annotations).filter(holds_one).order_by("name", "id").values(*columns))
 
 
 def tag_group_reports(
