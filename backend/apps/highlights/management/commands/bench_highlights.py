@@ -3,9 +3,10 @@
     cd backend && DATABASE_URL=postgresql://postgres@127.0.0.1:5432/seedbed \\
         ../.venv/bin/python manage.py bench_highlights [--firms 200000] [--certifications 600000] [--year 2024]
 
-It never touches the database DATABASE_URL names: it works in `<name>_bench` (or `--database`) on
-the same server, created here and marked with a comment, reused when it already holds the requested
-fill, refused when it exists, holds tables and was not created by this command.
+It never touches the database DATABASE_URL names: it works in `<name>_highlights_bench` (or
+`--database`) on the same server (not `<name>_bench`, which bench_firms owns), created here and
+marked with a comment, reused when it already holds the requested fill, refused when it exists,
+holds tables and was not created by this command.
 
 The fill is set-based (INSERT … SELECT over generate_series, one transaction, the history triggers
 of the filled tables disabled inside it): firms in three zones, three certifications a firm over
@@ -58,7 +59,8 @@ def _escaped(statement: str) -> str:
 
 
 def bench_name(name: str) -> str:
-    return name if name.endswith("_bench") else f"{name}_bench"
+    """`<name>_highlights_bench`: its own, so that it never meets bench_firms' `<name>_bench`."""
+    return f"{name}_highlights_bench"
 
 
 FIRMS_SQL = _escaped(
@@ -185,14 +187,16 @@ def baseline_sql(lines: list[tuple[str, list[int]]]) -> str:
 
 
 class Command(BaseCommand):
-    help = "Benchmarks the annual highlights report and its Excel export in their own <name>_bench database."
+    help = "Benchmarks the annual highlights report and its Excel export in its own <name>_highlights_bench database."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--firms", type=int, default=200_000)
         parser.add_argument("--certifications", type=int, default=600_000, help="At most 3 per firm.")
         parser.add_argument("--year", type=int, default=2024, help="The report year (2018–2025 are filled).")
         parser.add_argument("--runs", type=int, default=5, help="Timed runs of each measurement (median printed).")
-        parser.add_argument("--database", default="", help="Benchmark database name (default: <name>_bench).")
+        parser.add_argument(
+            "--database", default="", help="Benchmark database name (default: <name>_highlights_bench)."
+        )
         parser.add_argument("--refill", action="store_true", help="Drop and refill the benchmark database.")
         parser.add_argument("--drop", action="store_true", help="Drop the benchmark database when done.")
         parser.add_argument("--json", default="", help="Also write the figures to this file as JSON.")
