@@ -192,6 +192,8 @@ SEEDBED_MAX_PAGE_SIZE = 500
 # Only behind a proxy that sets X-Real-IP itself (docker-compose's nginx does); else clients could forge it.
 SEEDBED_TRUST_X_REAL_IP = env_bool("SEEDBED_TRUST_X_REAL_IP", False)
 SEEDBED_MAX_UPLOAD_BYTES = int(env_str("SEEDBED_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
+# Annual highlights: PostgreSQL work_mem of a report's own queries (apps.highlights.compute.report_session).
+SEEDBED_REPORT_WORK_MEM = env_str("SEEDBED_REPORT_WORK_MEM", "64MB")
 # Imports (docs/imports.md): files above the inline limit are checked and committed by a Celery task.
 SEEDBED_IMPORT_INLINE_MAX_ROWS = int(env_str("SEEDBED_IMPORT_INLINE_MAX_ROWS", "2000"))
 SEEDBED_IMPORT_MAX_ROWS = int(env_str("SEEDBED_IMPORT_MAX_ROWS", "200000"))
