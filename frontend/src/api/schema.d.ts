@@ -7635,7 +7635,11 @@ export interface operations {
                 /** @description 每页返回的结果数量。 */
                 page_size?: number;
                 scope_key?: string;
+                /** @description Only whole-park reports (or none) */
+                whole_park?: boolean;
                 year?: number;
+                /** @description Reports covering this zone (id); whole-park reports included */
+                zone?: number;
             };
             header?: never;
             path?: never;
@@ -7781,6 +7785,8 @@ export interface operations {
                 scope_key?: string;
                 /** @description Tag group code, e.g. DIGITAL. */
                 tag_group?: string;
+                /** @description Only whole-park reports (or none) */
+                whole_park?: boolean;
                 year?: number;
                 /** @description Zone id; leave out for the whole park (or, for zone-limited staff, their zones). */
                 zone?: number;
