@@ -280,10 +280,10 @@ class FirstFirmSerializer(serializers.Serializer):
 
 
 class FirstSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["line", "listing_stage"])
+    kind = serializers.CharField(help_text="line (a report line) or listing_stage (a listing milestone).")
     code = serializers.CharField()
     name = serializers.CharField()
-    scope = serializers.ChoiceField(choices=["park", "scope", "zone"])
+    scope = serializers.CharField(help_text="park, scope (the report's zones) or zone (one zone of several).")
     zone_id = serializers.IntegerField(allow_null=True)
     where = serializers.CharField()
     date = serializers.DateField()
