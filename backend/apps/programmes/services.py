@@ -373,11 +373,13 @@ def certification_revoke(*, certification: Certification, date: dt.date, reason:
     errors: list[Any] = []
     if not EARLIEST <= date <= LATEST:
         errors.append(_out_of_range())
-    elif date < cert.valid_from:
+    elif date <= cert.valid_from:
+        # A certificate revoked from its first day never counted: that is a mistaken record to delete.
         errors.append(
             t(
-                f"撤销日期不能早于生效日 {cert.valid_from}。",
-                f"The revocation cannot be before the start ({cert.valid_from}).",
+                f"撤销日期须晚于生效日 {cert.valid_from}；若证书自始无效，请删除该证书记录。",
+                f"The revocation must be after the start ({cert.valid_from}); "
+                "if the certificate never counted, delete the record instead.",
             )
         )
     elif cert.valid_until is not None and date > cert.valid_until:
