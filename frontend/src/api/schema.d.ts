@@ -3173,10 +3173,12 @@ export interface components {
             days_left: number | null;
         };
         First: {
-            kind: components["schemas"]["FirstKindEnum"];
+            /** @description line (a report line) or listing_stage (a listing milestone). */
+            kind: string;
             code: string;
             name: string;
-            scope: components["schemas"]["ScopeEnum"];
+            /** @description park, scope (the report's zones) or zone (one zone of several). */
+            scope: string;
             zone_id: number | null;
             where: string;
             /** Format: date */
@@ -3188,12 +3190,6 @@ export interface components {
             name: string;
             level?: string;
         };
-        /**
-         * @description * `line` - line
-         *     * `listing_stage` - listing_stage
-         * @enum {string}
-         */
-        FirstKindEnum: "line" | "listing_stage";
         Flag: {
             readonly id: number;
             readonly firm: number;
@@ -5211,13 +5207,6 @@ export interface components {
             zone_ids: number[] | null;
             label: string;
         };
-        /**
-         * @description * `park` - park
-         *     * `scope` - scope
-         *     * `zone` - zone
-         * @enum {string}
-         */
-        ScopeEnum: "park" | "scope" | "zone";
         /**
          * @description * `info` - 提示 / Info
          *     * `warning` - 警告 / Warning
