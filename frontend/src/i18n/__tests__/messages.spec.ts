@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 
-import en from "@/i18n/locales/en";
-import zhCN from "@/i18n/locales/zh-CN";
+import { messages } from "@/i18n";
+
+// The merged messages: base files plus every locales/<area>.<locale>.ts module.
+const zhCN = messages["zh-CN"];
+const en = messages.en;
 
 function keys(messages: object, prefix = ""): string[] {
   return Object.entries(messages).flatMap(([key, value]) =>
