@@ -4,13 +4,14 @@ import { i18n } from "@/i18n";
 import Layout from "@/layout/index.vue";
 import { useUserStore } from "@/stores/user";
 
+import admin from "./modules/admin";
 import dashboard from "./modules/dashboard";
 import firms from "./modules/firms";
 import portal from "./modules/portal";
 import "./types";
 
 /** The pages inside the console frame, in menu order. */
-export const shellRoutes: RouteRecordRaw[] = [...dashboard, ...firms, ...portal];
+export const shellRoutes: RouteRecordRaw[] = [...dashboard, ...firms, ...portal, ...admin];
 
 const routes: RouteRecordRaw[] = [
   {
