@@ -62,6 +62,9 @@ def test_flag_filters(park, flags, as_user):
     assert ids(client.get("/api/v1/flags/", {"firm": park.firm_a.pk})) == {flags["a"].pk, flags["a2"].pk}
     assert ids(client.get("/api/v1/flags/", {"due_before": "2026-11-30"})) == {flags["b"].pk}
     assert ids(client.get("/api/v1/flags/", {"state": "open", "open": "true"})) == {f.pk for f in flags.values()}
+    assert ids(client.get("/api/v1/flags/", {"q": "乙方"})) == {flags["b"].pk}
+    assert ids(client.get("/api/v1/flags/", {"q": park.firm_a.uscc.lower()})) == {flags["a"].pk, flags["a2"].pk}
+    assert ids(client.get("/api/v1/flags/", {"q": "  "})) == {f.pk for f in flags.values()}
     assert client.get("/api/v1/flags/", {"due_before": "not-a-date"}).status_code == 400
     assert client.get("/api/v1/flags/", {"kind": "nonsense"}).status_code == 400
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from apps.core.search import normalise_query
 from apps.flags.models import (
     NON_FINAL_STATES,
     DeadlineCompletion,
@@ -32,6 +33,7 @@ class FlagFilter(django_filters.FilterSet):
     zone = django_filters.ModelMultipleChoiceFilter(field_name="firm__zone", queryset=Zone.objects.all())
     zone_code = django_filters.CharFilter(field_name="firm__zone__code")
     firm = django_filters.NumberFilter(field_name="firm_id")
+    q = django_filters.CharFilter(method="filter_q", label="Firm name substring or USCC 企业名称或信用代码")
     subject = django_filters.CharFilter()
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte", label="Due on or before")
     due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte", label="Due on or after")
@@ -48,6 +50,12 @@ class FlagFilter(django_filters.FilterSet):
 
     def filter_programme(self, queryset: QuerySet[Flag], name: str, value: str) -> QuerySet[Flag]:
         return queryset.filter(programme_code__in=_codes(value))
+
+    def filter_q(self, queryset: QuerySet[Flag], name: str, value: str) -> QuerySet[Flag]:
+        text = normalise_query(value)
+        if not text:
+            return queryset
+        return queryset.filter(Q(firm__name__icontains=text) | Q(firm__uscc__icontains=text))
 
 
 class NotificationFilter(django_filters.FilterSet):

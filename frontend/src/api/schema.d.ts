@@ -7239,6 +7239,8 @@ export interface operations {
                 page_size?: number;
                 /** @description Programme code(s), comma-separated */
                 programme?: string;
+                /** @description Firm name substring or USCC 企业名称或信用代码 */
+                q?: string;
                 /**
                  * @description * `info` - 提示 / Info
                  *     * `warning` - 警告 / Warning
