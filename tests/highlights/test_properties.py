@@ -195,4 +195,17 @@ def test_report_follows_spec_on_random_histories(db: Any, history: list[FirmPlan
                     if bucket in compute.EXIT_BUCKETS:
                         assert not exits & set(ids)
                         exits |= set(ids)
+            # The counting query (the live report without lists) and the trend's one query over
+            # several years give the same numbers as the member rows, year by year.
+            by_code = {line["code"]: line for line in report["lines"]}
+            counted = compute.line_counts(defs, compute.Period.of(YEAR), scope)
+            for d in defs:
+                assert counted[d.id] == {b: by_code[d.code][b] for b in compute.COUNT_BUCKETS}
+            periods = [compute.Period.of(y) for y in (YEAR - 1, YEAR, YEAR + 1)]
+            trend = compute.trend_counts(defs, periods, scope)
+            for period in periods:
+                yearly = compute.line_counts(defs, period, scope)
+                for d in defs:
+                    expected_trend = {k: yearly[d.id][k] for k in ("opening", "closing", "new")}
+                    assert trend[(period.year, d.id)] == expected_trend, (period.year, d.code)
         transaction.set_rollback(True)
