@@ -7,6 +7,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from apps.core import audit
+from apps.core.broker import BrokerUnavailable
 from apps.core.i18n import t
 
 REASON_HEADER = "HTTP_X_CHANGE_REASON"
@@ -56,4 +57,10 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, (OperationalError, InterfaceError)):
             return database_unavailable_response()
+        if isinstance(exception, BrokerUnavailable):
+            # Raised after the request's transaction committed (sending a task on commit), past DRF's handler.
+            body = {"code": "broker_unavailable", "message": str(exception.detail), "errors": {}}
+            response = JsonResponse(body, status=503)
+            response["Retry-After"] = "5"
+            return response
         return None

@@ -33,6 +33,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from apps.core import audit
+from apps.core.broker import BROKER_ERRORS, BrokerUnavailable
 from apps.core.models import Change
 from apps.flags import conf, notify
 from apps.flags.models import (
@@ -102,9 +103,15 @@ def _routing() -> dict[str, Any]:
 
 
 def enqueue_delivery() -> None:
+    """Asks a worker to send the outbox now. A broker outage must not fail the job that wrote the messages:
+    they wait in the outbox (PostgreSQL), and beat's every-minute delivery task (or the next batch's
+    request) sends them once the broker is back."""
     from apps.flags.tasks import deliver_outbox
 
-    deliver_outbox.apply_async(**_routing())
+    try:
+        deliver_outbox.apply_async(**_routing())
+    except BROKER_ERRORS as exc:
+        logger.warning("broker unavailable, outbox delivery left to the next attempt: %r", exc)
 
 
 def request_job(*, job: str, user: Any = None, params: dict[str, Any] | None = None, trigger: str = "api") -> JobRun:
@@ -113,9 +120,21 @@ def request_job(*, job: str, user: Any = None, params: dict[str, Any] | None = N
 
     run = JobRun.objects.create(job=job, trigger=trigger, requested_by=user if getattr(user, "pk", None) else None,
                                 params=params or {})  # fmt: skip
-    transaction.on_commit(
-        lambda: run_job_task.apply_async(args=(job,), kwargs={"run_id": run.pk, "trigger": trigger}, **_routing())
-    )
+
+    def send() -> None:
+        try:
+            run_job_task.apply_async(args=(job,), kwargs={"run_id": run.pk, "trigger": trigger}, **_routing())
+        except BROKER_ERRORS as exc:
+            # Not left "queued" forever: the run says why it never ran, and the caller gets a 503.
+            logger.warning("broker unavailable, job %s run %s not queued: %r", job, run.pk, exc)
+            JobRun.objects.filter(pk=run.pk, state=JobState.QUEUED).update(
+                state=JobState.FAILED,
+                finished_at=timezone.now(),
+                errors=[{"error": "the task queue (broker) was unavailable; the run was never started"}],
+            )
+            raise BrokerUnavailable() from exc
+
+    transaction.on_commit(send)
     return run
 
 
