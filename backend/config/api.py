@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from apps.accounts.api import views as accounts
+from apps.dashboard.api import views as dashboard
 from apps.figures.api import views as figures
 from apps.flags.api import views as flags
 from apps.highlights.api import views as highlights
@@ -48,6 +49,7 @@ urlpatterns = [
     path("auth/logout/", accounts.LogoutView.as_view(), name="auth-logout"),
     path("auth/csrf/", accounts.CsrfView.as_view(), name="auth-csrf"),
     path("me/", accounts.MeView.as_view(), name="me"),
+    path("dashboard/", dashboard.DashboardView.as_view(), name="dashboard"),
     path("calendar/", flags.CalendarView.as_view(), name="calendar"),
     # No name: the feed takes no session or API token (its address is the credential), see CalendarFeedView.
     path("calendar/<str:token>.ics", flags.CalendarFeedView.as_view()),

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "apps.rules",
     "apps.flags",
     "apps.imports",
+    "apps.dashboard",
 ]
 
 MIDDLEWARE = [

@@ -395,6 +395,27 @@ export interface paths {
         patch: operations["contacts_partial_update"];
         trace?: never;
     };
+    "/api/v1/dashboard/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Counts of firms, titles held, renewals due in 30/90/180 days, flags by kind, the ladder funnel
+         *     and the trend of every report line, for the caller's scope (zone-limited staff: their zones).
+         *     Enterprise users have no dashboard (403), as for the other park-wide lists.
+         */
+        get: operations["dashboard_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/deadline-completions/": {
         parameters: {
             query?: never;
@@ -2778,6 +2799,90 @@ export interface components {
         CriterionResultStatusEnum: "met" | "not_met" | "unknown" | "manual";
         CsrfToken: {
             csrf_token: string;
+        };
+        Dashboard: {
+            /** Format: date */
+            as_of: string;
+            scope: components["schemas"]["DashboardScope"];
+            firms: components["schemas"]["DashboardFirms"];
+            titles: components["schemas"]["DashboardTitleCount"][];
+            renewals: components["schemas"]["DashboardRenewalWindow"][];
+            flags: components["schemas"]["DashboardFlagKindCount"][];
+            funnel: components["schemas"]["DashboardFunnelLadder"][];
+            trend: components["schemas"]["DashboardTrend"];
+        };
+        DashboardFirms: {
+            in_park: number;
+            left_park: number;
+            by_zone: components["schemas"]["DashboardZoneCount"][];
+            by_section: components["schemas"]["DashboardSectionCount"][];
+            /** @description Firms in the park without an industry code */
+            unclassified: number;
+        };
+        DashboardFlagKindCount: {
+            kind: string;
+            label: string;
+            open: number;
+            acknowledged: number;
+            snoozed: number;
+        };
+        DashboardFunnelLadder: {
+            ladder: string;
+            name: string;
+            rungs: components["schemas"]["DashboardFunnelRung"][];
+        };
+        DashboardFunnelRung: {
+            code: string;
+            name: string;
+            rung: number;
+            holding: number;
+            on_top: number;
+        };
+        DashboardRenewalWindow: {
+            days: number;
+            /** @description Certifications /certifications/?expires_within_days=N lists */
+            count: number;
+        };
+        DashboardScope: {
+            all_zones: boolean;
+            zone_ids: number[] | null;
+            label: string;
+        };
+        DashboardSectionCount: {
+            /** @description GB/T 4754 section letter */
+            code: string;
+            name: string;
+            count: number;
+        };
+        DashboardTitleCount: {
+            /** @description Report line code (/highlights/{year}/firms/?line=&bucket=closing) */
+            code: string;
+            name: string;
+            /** @description Firms holding it today, in the park */
+            firms: number;
+            headline: boolean;
+        };
+        DashboardTrend: {
+            from: number;
+            to: number;
+            lines: components["schemas"]["DashboardTrendLine"][];
+        };
+        DashboardTrendLine: {
+            code: string;
+            name: string;
+            headline: boolean;
+            years: components["schemas"]["DashboardTrendPoint"][];
+        };
+        DashboardTrendPoint: {
+            year: number;
+            closing: number;
+            new: number;
+        };
+        DashboardZoneCount: {
+            id: number;
+            code: string;
+            name: string;
+            count: number;
         };
         /** @description Accepts an optional `reason` that goes into the change history of this write. */
         DeadlineCompletion: {
@@ -6418,6 +6523,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Contact"];
+                };
+            };
+        };
+    };
+    dashboard_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dashboard"];
                 };
             };
         };
