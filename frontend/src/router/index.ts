@@ -8,12 +8,13 @@ import admin from "./modules/admin";
 import dashboard from "./modules/dashboard";
 import firms from "./modules/firms";
 import flags from "./modules/flags";
+import highlights from "./modules/highlights";
 import imports from "./modules/imports";
 import portal from "./modules/portal";
 import "./types";
 
 /** The pages inside the console frame, in menu order. */
-export const shellRoutes: RouteRecordRaw[] = [...dashboard, ...firms, ...flags, ...imports, ...portal, ...admin];
+export const shellRoutes: RouteRecordRaw[] = [...dashboard, ...firms, ...flags, ...imports, ...highlights, ...portal, ...admin];
 
 const routes: RouteRecordRaw[] = [
   {
