@@ -1,0 +1,38 @@
+/** The firm page's eligibility-gap tab and the portal's "what it would take". Same keys as eligibility.zh-CN.ts. */
+export default {
+  gap: {
+    tab: "Eligibility gap",
+    portalTab: "What it would take",
+    year: "Fiscal year",
+    yearHint: "Evaluated on the verified figures of that year",
+    onlyNotHeld: "Only programmes not held",
+    intro: "Each criterion of the current rules against the verified figures: met / not met / manual, with the shortfall.",
+    portalIntro: "The programmes your firm does not hold yet, each criterion checked against your verified {year} figures, with what is missing. Criteria without verified figures read “Not enough data”.",
+    held: "Held",
+    notHeld: "Not held",
+    nearMiss: "Near miss",
+    criteria: "Criterion",
+    status: "Result",
+    detail: "Details",
+    shortfall: "Shortfall",
+    gaps: "What it would take",
+    manual: "To check by hand",
+    ruleSet: "Rules: {code} (revision {revision})",
+    noGaps: "No measurable gap.",
+    empty: "No programme to evaluate.",
+    allHeld: "This firm holds every programme.",
+    verdict: {
+      eligible: "Eligible",
+      not_eligible: "Not yet eligible",
+      unknown: "Not enough data",
+      manual: "Check by hand",
+      no_rule_set: "No rules yet",
+    },
+    criterionStatus: {
+      met: "Met",
+      not_met: "Not met",
+      unknown: "Not enough data",
+      manual: "Manual",
+    },
+  },
+};

@@ -1,0 +1,38 @@
+/** 企业画像“申报条件差距”页签与门户“还差什么”的文字。 */
+export default {
+  gap: {
+    tab: "条件差距",
+    portalTab: "还差什么",
+    year: "数据年度",
+    yearHint: "按该年度已核实的经营数据评估",
+    onlyNotHeld: "只看未获得的项目",
+    intro: "按现行认定规则，逐项对照已核实数据：满足 / 不满足 / 需人工确认，并给出差距。",
+    portalIntro: "以下是贵企业尚未获得的培育项目，按已核实的 {year} 年度数据逐项对照认定条件，列出还差什么。数据未核实的指标显示为“数据不足”。",
+    held: "已获得",
+    notHeld: "未获得",
+    nearMiss: "接近条件",
+    criteria: "条件",
+    status: "结果",
+    detail: "说明",
+    shortfall: "差距",
+    gaps: "还差什么",
+    manual: "需人工确认",
+    ruleSet: "规则：{code}（第 {revision} 版）",
+    noGaps: "没有可量化的差距。",
+    empty: "没有可评估的培育项目。",
+    allHeld: "该企业已获得全部培育项目。",
+    verdict: {
+      eligible: "符合条件",
+      not_eligible: "尚不符合",
+      unknown: "数据不足",
+      manual: "需人工确认",
+      no_rule_set: "暂无规则",
+    },
+    criterionStatus: {
+      met: "满足",
+      not_met: "不满足",
+      unknown: "数据不足",
+      manual: "人工确认",
+    },
+  },
+};
