@@ -20,6 +20,12 @@ ENV PYTHONUNBUFFERED=1 \
 # An unprivileged user owns only what the app writes: var/ (static files, media).
 RUN groupadd --system seedbed && useradd --system --gid seedbed --home-dir /app --no-create-home seedbed
 
+# PostgreSQL's client tools for `manage.py backup` / `restore` (pg_dump, pg_restore, psql). They must be
+# at least as new as the server: Debian 12's are version 15, the version of docker-compose.yml's server.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY requirements.txt /app/requirements.txt
 # Pinned versions with wheels for every package: no compiler needed. Bytecode compiled now saves
@@ -41,7 +47,7 @@ RUN SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret-build-only \
     ALLOWED_HOSTS=build.invalid \
     DATABASE_URL=postgresql://build@build.invalid:5432/build \
     python manage.py collectstatic --noinput -v 0 \
-    && mkdir -p /app/var/media \
+    && mkdir -p /app/var/media /app/var/backups \
     && chown -R seedbed:seedbed /app/var
 
 USER seedbed
