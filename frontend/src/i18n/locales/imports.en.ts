@@ -25,6 +25,7 @@ export default {
     check: "Upload and check",
     checking: "Checking…",
     preview: "Dry run (nothing has been written yet)",
+    previewEmpty: "Choose what the file holds and the file, then “Upload and check”: the dry run shows here; import once it looks right.",
     rows: "Rows",
     toCreate: "New",
     toUpdate: "Updates",

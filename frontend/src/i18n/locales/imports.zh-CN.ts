@@ -25,6 +25,7 @@ export default {
     check: "上传并检查",
     checking: "正在检查…",
     preview: "检查结果（试运行，尚未写入任何数据）",
+    previewEmpty: "选择导入内容和文件后点“上传并检查”：先试运行检查，结果显示在这里，确认无误再导入。",
     rows: "总行数",
     toCreate: "新增",
     toUpdate: "更新",
