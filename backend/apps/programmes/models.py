@@ -28,8 +28,11 @@ year, so the successor usually starts before the predecessor's printed end. Rene
 the printed dates stay as they were, the two periods touch without overlapping, and the database
 still refuses a genuine double entry. Revocation shortens a period the same way.
 
-The embedded PostgreSQL has no btree_gist, so equality on firm, programme and level is written as
-overlap of one-value ranges (`int8range(x, x, '[]') && ...`), which core GiST supports.
+The embedded PostgreSQL has no btree_gist, so equality on firm, programme and level is written with
+an operator core GiST supports: the three make one point, `point(firm_id, programme_id * 16 + level
+key)`, compared with `~=` (same point), next to `period &&` — a two-column GiST index whose first
+column is a cheap point (decision 0004). Coordinates are float8, exact for integers below 2^53:
+check constraints keep the ids below that, and the level keys stay below 16.
 """
 
 from __future__ import annotations
@@ -264,6 +267,44 @@ class LevelKeyRange(Func):
         return f"int4range({key}, {key}, '[]')", [*params, *params]
 
 
+class PointField(models.Field):
+    """PostgreSQL's geometric point: only the type of the exclusion constraint's key expression."""
+
+    def db_type(self, connection: Any) -> str:
+        return "point"
+
+
+# Exactness of the point key (float8 coordinates): ids below 2^53 and 2^49, level keys below 16.
+POINT_EXACT = 2**53
+LEVEL_SLOTS = 16
+if max(LEVEL_KEYS.values()) >= LEVEL_SLOTS:
+    raise ValueError("level keys must stay below LEVEL_SLOTS: the overlap key would no longer be exact")
+
+
+class OverlapKey(Func):
+    """point(firm, programme * 16 + level key): "same firm, programme and level" as one GiST-able value."""
+
+    output_field = PointField()
+
+    def __init__(self, firm: Any, programme: Any, level: Any, *, keys: tuple[tuple[str, int], ...]) -> None:
+        self.keys = dict(keys)
+        super().__init__(firm, programme, level)
+
+    def as_sql(  # type: ignore[override]  # renders its own template, ignores function/template/arg_joiner
+        self, compiler: Any, connection: Any, **extra_context: Any
+    ) -> tuple[str, list[Any]]:
+        parts: list[str] = []
+        params: list[Any] = []
+        for expression in self.get_source_expressions():
+            sql, expression_params = compiler.compile(expression)
+            parts.append(sql)
+            params.append(expression_params)
+        firm, programme, level = parts
+        whens = " ".join(f"WHEN '{name}' THEN {int(key)}" for name, key in self.keys.items() if name.isidentifier())
+        sql = f"point({firm}, {programme} * {LEVEL_SLOTS} + (CASE {level} {whens} END))"
+        return sql, [*params[0], *params[1], *params[2]]
+
+
 class Certification(models.Model):
     firm = models.ForeignKey(Firm, on_delete=models.PROTECT, related_name="certifications")
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="certifications")
@@ -314,9 +355,7 @@ class Certification(models.Model):
                 name="certification_no_overlap",
                 index_type="gist",
                 expressions=[
-                    (SingletonRange(F("firm")), RangeOperators.OVERLAPS),
-                    (SingletonRange(F("programme")), RangeOperators.OVERLAPS),
-                    (LevelKeyRange(F("level"), keys=tuple(LEVEL_KEYS.items())), RangeOperators.OVERLAPS),
+                    (OverlapKey(F("firm"), F("programme"), F("level"), keys=tuple(LEVEL_KEYS.items())), "~="),
                     (F("period"), RangeOperators.OVERLAPS),
                 ],
                 violation_error_message="两张同一企业、同一项目、同一级别的证书有效期重叠。",
@@ -325,6 +364,10 @@ class Certification(models.Model):
                 fields=["programme", "number"], condition=~Q(number=""), name="certification_number_unique"
             ),
             models.CheckConstraint(condition=Q(level__in=list(LEVEL_KEYS)), name="certification_level_known"),
+            models.CheckConstraint(
+                condition=Q(firm__lt=POINT_EXACT, programme__lt=POINT_EXACT // LEVEL_SLOTS),
+                name="certification_key_exact",
+            ),
             models.CheckConstraint(
                 condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
                 name="certification_until_after_from",
