@@ -6,6 +6,12 @@ row of cells into one staging tuple (collecting cell errors), and writes the SQL
 against the database and upserts them. Every statement works on all rows at once; the history
 triggers still fire per changed row, inside the same transaction.
 
+The dry run's plan: when the dry run finds no errors, the rows to write (staging table, actions
+decided) are kept next to the uploaded file, with the snapshot the checks started from. The commit
+writes that plan as it is when the history says none of the tables the checks read (`depends_on`)
+has been written since (`seedbed_changed_since`, decision 0003); otherwise it reads and checks every
+row again. Either way the commit runs in one transaction and the constraints still hold.
+
 Row errors found in SQL come back as (row number, arguments) and are turned into bilingual messages
 here, so that SQL never builds text for people.
 
@@ -15,12 +21,14 @@ The statements are put together from table and column names of our own models (h
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
-from django.db import connection
+from django.core.files.base import ContentFile
+from django.db import DatabaseError, connection, transaction
 
 from apps.core.permissions import STAFF, role_of
 from apps.imports.cells import CellError, Msg, name_key
@@ -82,6 +90,11 @@ class Run:
 class ImportInvalid(Exception):
     """Raised inside a commit when rows fail: the transaction rolls back, nothing is written."""
 
+    # Tables the checks read. When none has been written since the dry run, the commit writes the dry
+    # run's plan without checking again. Empty: the commit always checks again.
+    depends_on: ClassVar[tuple[str, ...]] = ()
+    PLAN_VERSION: ClassVar[int] = 1
+
     def __init__(self, run: Run) -> None:
         super().__init__(f"{len(run.errors)} rows have errors")
         self.run = run
@@ -100,6 +113,11 @@ class Kind:
         ("name_matches", "integer"),
         ("action", "text"),
     )
+
+    # Tables the checks read. When none has been written since the dry run, the commit writes the dry
+    # run's plan without checking again. Empty: the commit always checks again.
+    depends_on: ClassVar[tuple[str, ...]] = ()
+    PLAN_VERSION: ClassVar[int] = 1
 
     def __init__(self, run: Run) -> None:
         self.run = run
@@ -182,9 +200,7 @@ class Kind:
 
     def stage(self) -> None:
         """Parse every data row and COPY it into the staging table."""
-        columns = [("row_no", "integer PRIMARY KEY"), ("bad", "boolean NOT NULL DEFAULT false")]
-        columns += list(self.stage_columns) + list(self.work_columns)
-        definition = ", ".join(f"{name} {kind}" for name, kind in columns)
+        definition = ", ".join(f"{name} {kind}" for name, kind in self._staging_columns())
         self.sql(f"CREATE TEMPORARY TABLE {{st}} ({definition}) ON COMMIT DROP")
         names = ["row_no", "bad", *(name for name, _ in self.stage_columns)]
         self.prepare()
@@ -236,28 +252,119 @@ class Kind:
         # Run inside a transaction (the caller's atomic block): the staging table goes with it, also on errors.
         with connection.cursor() as cursor:
             self.cursor = cursor
+            # Before anything is read: what the checks may have seen is at most what came after this.
+            since = self.rows("SELECT pg_current_snapshot()::text, (SELECT COALESCE(max(id), 0) FROM core_change)")
             self.stage()
             self.check()
             self.classify()
             self.count_actions()
+            if not self.run.errors:
+                self._save_plan(*since[0])
             self.drop()
 
     def commit(self) -> tuple[int, int]:
-        """Check again (the data may have changed since the dry run) and write; ImportInvalid if any row fails."""
+        """Write the dry run's plan if nothing it depends on changed; else check every row again (the data
+        may have changed since the dry run) and write. ImportInvalid if any row fails."""
         with connection.cursor() as cursor:
             self.cursor = cursor
-            self.stage()
-            self.check()
-            self.classify()
-            self.count_actions()
-            if self.run.errors:
-                raise ImportInvalid(self.run)
+            if not self._load_plan():
+                self.stage()
+                self.check()
+                self.classify()
+                self.count_actions()
+                if self.run.errors:
+                    raise ImportInvalid(self.run)
             written = self._write_all()
             # Foreign keys are checked at the end of the transaction: check them now, inside the caller's
             # block, so that a violation rolls this import back as an error rather than the whole request.
             self.sql("SET CONSTRAINTS ALL IMMEDIATE")
             self.drop()
+            transaction.on_commit(self.forget_plan)
             return written
+
+    # ---- the dry run's plan ---------------------------------------------------------------
+
+    def _staging_columns(self) -> list[tuple[str, str]]:
+        return [
+            ("row_no", "integer PRIMARY KEY"),
+            ("bad", "boolean NOT NULL DEFAULT false"),
+            *self.stage_columns,
+            *self.work_columns,
+        ]
+
+    def _plan_place(self) -> tuple[Any, str] | None:
+        """(storage, name) of this job's plan, or None when the kind keeps none."""
+        if not self.depends_on or not self.run.options.job_id:
+            return None
+        from apps.imports.models import ImportJob
+
+        job = ImportJob.objects.filter(pk=self.run.options.job_id).only("file", "storage_key").first()
+        if job is None:
+            return None
+        return job.file.storage, f"imports/{job.storage_key}-plan.tsv"
+
+    def forget_plan(self) -> None:
+        place = self._plan_place()
+        if place is not None and place[0].exists(place[1]):
+            place[0].delete(place[1])
+
+    def _save_plan(self, snapshot: str, since_id: int) -> None:
+        place = self._plan_place()
+        if place is None:
+            return
+        storage, name = place
+        header = {
+            "version": self.PLAN_VERSION,
+            "columns": self._staging_columns(),
+            "snapshot": snapshot,
+            "since_id": since_id,
+            "counts": asdict(self.run.counts),
+        }
+        chunks = [json.dumps(header, ensure_ascii=False).encode() + b"\n"]
+        names = ", ".join(name for name, _ in self._staging_columns())
+        with self.cursor.cursor.copy(
+            f"COPY (SELECT {names} FROM {self.table_name} WHERE action IN ('create', 'update')) TO STDOUT"  # noqa: S608
+        ) as copy:
+            chunks.extend(bytes(data) for data in copy)
+        if storage.exists(name):
+            storage.delete(name)
+        storage.save(name, ContentFile(b"".join(chunks)))
+
+    def _load_plan(self) -> bool:
+        """Stage the dry run's plan if it is there and nothing it depends on was written since."""
+        place = self._plan_place()
+        if place is None:
+            return False
+        storage, name = place
+        if not storage.exists(name):
+            return False
+        with storage.open(name, "rb") as handle:
+            data = handle.read()
+        head, _, body = data.partition(b"\n")
+        try:
+            header = json.loads(head)
+        except ValueError:
+            return False
+        columns = [tuple(c) for c in header.get("columns", [])]
+        if header.get("version") != self.PLAN_VERSION or columns != self._staging_columns():
+            return False
+        changed = self.rows(
+            "SELECT seedbed_changed_since(%s::pg_snapshot, %s, %s)",
+            [header["snapshot"], header["since_id"], list(self.depends_on)],
+        )[0][0]
+        if changed:
+            return False
+        try:
+            with transaction.atomic():
+                definition = ", ".join(f"{n} {kind}" for n, kind in columns)
+                self.sql(f"CREATE TEMPORARY TABLE {{st}} ({definition}) ON COMMIT DROP")
+                with self.cursor.cursor.copy(f"COPY {self.table_name} FROM STDIN") as copy:
+                    copy.write(body)
+        except DatabaseError:
+            return False  # an unreadable plan: check every row again
+        self.run.counts = Counts(**header["counts"])
+        self.run.progress("checking", self.run.counts.rows_total, self.run.counts.rows_total)
+        return True
 
     def _write_all(self) -> tuple[int, int]:
         total = self.run.counts.to_create + self.run.counts.to_update

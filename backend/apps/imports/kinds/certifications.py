@@ -84,6 +84,15 @@ class CertificationsKind(Kind):
         ("c_renews", "bigint"),
     )
 
+    # What the checks read: the firms, certifications and programmes, and the uploader's role and zones.
+    depends_on = (
+        "registry_firm",
+        "programmes_certification",
+        "programmes_programme",
+        "accounts_user",
+        "accounts_user_zones",
+    )
+
     def prepare(self) -> None:
         self.programmes: dict[str, Programme] = {}
         for programme in Programme.objects.all():
