@@ -84,7 +84,8 @@ def test_staff_cannot_reach_the_administration_pages(park: Any, live_server: Any
     sign_in(page, "staff1")
     expect(page.locator("[data-menu='/firms']")).to_be_visible()
     expect(page.locator("[data-menu='/system']")).to_have_count(0)
-    for path in ("/system/users", "/system/rules", f"/system/rules/{RuleSet.objects.get(code='HNTE-2016').id}", "/system/jobs"):
+    hnte = RuleSet.objects.get(code="HNTE-2016")
+    for path in ("/system/users", "/system/rules", f"/system/rules/{hnte.id}", "/system/jobs"):
         page.goto(f"{live_server.url}{path}")
         expect(page.locator("[data-test=not-found]")).to_be_visible()
         expect(page.locator("[data-test=rules-table]")).to_have_count(0)
