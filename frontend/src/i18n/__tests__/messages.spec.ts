@@ -25,8 +25,11 @@ describe("messages", () => {
 
   it("uses the same placeholders in both languages", () => {
     const placeholders = (text: string) => [...new Set([...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]))].sort();
-    const zh = Object.fromEntries(keys(zhCN).map((k, i) => [k, values(zhCN)[i]!]));
-    const english = Object.fromEntries(keys(en).map((k, i) => [k, values(en)[i]!]));
+    // values() once per language: calling it per key made the test quadratic in the number of messages.
+    const zhValues = values(zhCN);
+    const enValues = values(en);
+    const zh = Object.fromEntries(keys(zhCN).map((k, i) => [k, zhValues[i]!]));
+    const english = Object.fromEntries(keys(en).map((k, i) => [k, enValues[i]!]));
     for (const key of Object.keys(zh)) expect([key, placeholders(english[key]!)]).toEqual([key, placeholders(zh[key]!)]);
   });
 });
