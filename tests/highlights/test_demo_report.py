@@ -173,3 +173,21 @@ def test_trend_and_funnel_for_charts(demo_park: dict[str, Any]) -> None:
     assert funnel["in_park"] > 0
     hnte_rung = next(r for ladder in funnel["ladders"] for r in ladder["rungs"] if r["code"] == "HNTE")
     assert 0 < hnte_rung["on_top"] <= hnte_rung["holding"] <= funnel["in_park"]
+
+
+def test_long_lists_read_whole_give_the_same_members(demo_park: dict[str, Any], monkeypatch: Any) -> None:
+    """A whole park's lists read the scope's firms and the year's certificates whole, not by id: same rows."""
+    from apps.highlights.exports import XLSX_MEMBER_COLUMNS
+
+    lines = compute.line_defs()
+    period = compute.Period.of(2022)
+    zone = next(iter(demo_park["zones"].values()))
+    for scope in (compute.park_scope(), compute.zones_scope([zone.pk])):
+        for columns in (compute.DEFAULT_COLUMNS, XLSX_MEMBER_COLUMNS):
+            with compute.report_session():
+                by_id = compute.line_member_rows(lines, period, scope, columns=columns)
+                monkeypatch.setattr(compute, "WHOLE_FETCH_ROWS", 0)
+                whole = compute.line_member_rows(lines, period, scope, columns=columns)
+                monkeypatch.undo()
+            assert sum(len(rows) for rows in by_id.values()) > 20
+            assert whole == by_id

@@ -209,8 +209,25 @@ def _flags_sql(scope: Scope, *, detail: bool) -> str:
         else ""
     )
     carried = ", COALESCE(h.dated_cert, h.close_cert, h.open_cert) AS shown_cert, h.revoked_cert" if detail else ""
-    zone_filter = "AND f.zone_id = ANY(%(zone_ids)s::bigint[])" if scope.zone_ids is not None else ""
     t = _tables()
+    if scope.zone_ids is None:
+        # The whole park: only the firms that entered after the opening day or left by the closing day
+        # can be out of the park on either day (or have left in Y); every other firm was in the park on
+        # both days. Joining that handful instead of every firm spares hashing the whole registry.
+        firms = f"""LEFT JOIN (
+            SELECT id, entered_park_on, left_park_on FROM {t["firm"]}
+            WHERE entered_park_on > %(opening)s::date OR left_park_on <= %(end)s::date
+        ) f ON f.id = h.firm_id"""
+        in_park = "(f.id IS NULL OR ({}))"
+    else:
+        firms = f"JOIN {t['firm']} f ON f.id = h.firm_id AND f.zone_id = ANY(%(zone_ids)s::bigint[])"
+        in_park = "({})"
+    on_opening = in_park.format(
+        "COALESCE(f.entered_park_on <= %(opening)s::date, true) AND COALESCE(f.left_park_on > %(opening)s::date, true)"
+    )
+    on_end = in_park.format(
+        "COALESCE(f.entered_park_on <= %(end)s::date, true) AND COALESCE(f.left_park_on > %(end)s::date, true)"
+    )
     return f"""
     WITH lp(line_id, programme_id) AS (
         SELECT * FROM unnest(%(line_ids)s::bigint[], %(programme_ids)s::bigint[])
@@ -231,17 +248,14 @@ def _flags_sql(scope: Scope, *, detail: bool) -> str:
     ),
     flags AS (
         SELECT h.line_id, h.firm_id,
-            h.open_valid AND COALESCE(f.entered_park_on <= %(opening)s::date, true)
-                AND COALESCE(f.left_park_on > %(opening)s::date, true) AS o,
-            h.close_valid AND COALESCE(f.entered_park_on <= %(end)s::date, true)
-                AND COALESCE(f.left_park_on > %(end)s::date, true) AS c,
+            h.open_valid AND {on_opening} AS o,
+            h.close_valid AND {on_end} AS c,
             h.dated,
             h.revoked,
             COALESCE(f.left_park_on BETWEEN %(start)s::date AND %(end)s::date, false) AS left_
             {carried}
         FROM held h
-        JOIN {t["firm"]} f ON f.id = h.firm_id
-        WHERE true {zone_filter}
+        {firms}
     )
     """  # noqa: S608 - table names from models, bucket SQL from constants, values as params
 
@@ -283,8 +297,14 @@ def line_counts(lines: Sequence[LineDef], period: Period, scope: Scope) -> dict[
     """{line id: {bucket: count}} for every line, in one query."""
     if not lines:
         return {}
-    columns = ",\n".join(f"count(*) FILTER (WHERE {BUCKETS[b]})" for b in COUNT_BUCKETS)
-    sql = _flags_sql(scope, detail=False) + f"SELECT line_id, {columns} FROM flags GROUP BY line_id"  # noqa: S608
+    # The flags' few combinations first (one hash lookup a row), then the bucket predicates over those.
+    columns = ",\n".join(f"COALESCE(sum(n) FILTER (WHERE {BUCKETS[b]}), 0)::int" for b in COUNT_BUCKETS)
+    sql = (
+        _flags_sql(scope, detail=False)
+        + ", combos AS (SELECT line_id, o, c, dated, revoked, left_, count(*) AS n FROM flags"
+        + " GROUP BY line_id, o, c, dated, revoked, left_)"
+        + f" SELECT line_id, {columns} FROM combos GROUP BY line_id"  # noqa: S608
+    )
     counts = {line.id: dict.fromkeys(COUNT_BUCKETS, 0) for line in lines}
     for row in _fetch(sql, _params(lines, period, scope.zone_ids or ())):
         counts[row[0]] = dict(zip(COUNT_BUCKETS, row[1:], strict=True))
@@ -311,6 +331,11 @@ DEFAULT_COLUMNS: MemberColumns = (
         "(upper(c.period) - 1)::text",
     ),
 )
+
+
+# From this many member rows on, `line_member_rows` reads the scope's firms and the year's
+# certifications whole instead of by lists of ids.
+WHOLE_FETCH_ROWS = 20_000
 
 
 def line_member_rows(
@@ -343,27 +368,48 @@ def line_member_rows(
         by_firm[row[1]].append(row)
     firm_columns, cert_columns = (", ".join(c) for c in columns)
     no_certificate = (None,) * len(columns[1])
-    # Ids go over as one comma-separated string: dumping a Python list of 300,000 ints costs seconds.
+    params = _params(lines, period, scope.zone_ids or ())
+    if len(flags) < WHOLE_FETCH_ROWS:
+        # A short list (one bucket, a small scope): its firms and certificates by id. The ids go over
+        # as one comma-separated string: dumping a Python list of many ints costs seconds.
+        firm_where = "f.id = ANY(string_to_array(%(ids)s, ',')::bigint[])"
+        cert_where = "c.id = ANY(string_to_array(%(cert_ids)s, ',')::bigint[])"
+        params["ids"] = ",".join(map(str, by_firm))
+        params["cert_ids"] = ",".join({str(row[5]) for row in flags if row[5] is not None})
+    else:
+        # A long list (a whole park's lines): every firm of the scope, and every certification of the
+        # lines that counts on some day of the year (the certificate shown counts on the opening or the
+        # closing day), read straight through: cheaper than filtering by a list of 300,000 ids, and a
+        # few more rows than needed.
+        firm_where = "f.zone_id = ANY(%(zone_ids)s::bigint[])" if scope.zone_ids is not None else "true"
+        cert_where = (
+            "c.programme_id = ANY(%(programme_ids)s::bigint[])"
+            " AND c.period && daterange(%(opening)s::date, %(end)s::date, '[]')"
+        )
     firms = _fetch(
         f"""SELECT f.id, {firm_columns}
         FROM {t["firm"]} f JOIN {t["zone"]} z ON z.id = f.zone_id
-        WHERE f.id = ANY(string_to_array(%(ids)s, ',')::bigint[])
-        ORDER BY f.name, f.id""",  # noqa: S608 - table names from models
-        {"ids": ",".join(map(str, by_firm))},
+        WHERE {firm_where}
+        ORDER BY f.name, f.id""",  # noqa: S608 - table names from models, conditions from constants
+        params,
     )
     certificates = {
         row[0]: row[1:]
         for row in _fetch(
             f"""SELECT c.id, {cert_columns}
             FROM {t["cert"]} c JOIN {Programme._meta.db_table} p ON p.id = c.programme_id
-            WHERE c.id = ANY(string_to_array(%(ids)s, ',')::bigint[])""",  # noqa: S608 - table names from models
-            {"ids": ",".join({str(row[5]) for row in flags if row[5] is not None})},
+            WHERE {cert_where}""",  # noqa: S608 - table names from models, conditions from constants
+            params,
         )
     }
     get_certificate = certificates.get
+    members_of = by_firm.get
     for firm_row in firms:  # in name order, so each line's list comes out sorted
+        members = members_of(firm_row[0])
+        if members is None:
+            continue
         firm = firm_row[1:]
-        for row in by_firm[firm_row[0]]:
+        for row in members:
             found[row[0]].append((*row, firm, get_certificate(row[5], no_certificate)))
     return found
 
@@ -762,8 +808,9 @@ def monthly_upgrades(period: Period, scope: Scope) -> list[dict[str, Any]]:
         entry_route=EntryRoute.MONTHLY,
         certificate_date__gte=period.start,
         certificate_date__lte=period.end,
-        firm__in=scope.firms(),
     ).order_by("certificate_date", "id")
+    if scope.zone_ids is not None:  # the whole park needs no filter (a semi-join over every firm)
+        certs = certs.filter(firm__zone_id__in=scope.zone_ids)
     firms: dict[int, dict[str, Any]] = {}
     for firm_id, name, uscc, zone, day, number, batch in certs.values_list(
         "firm_id", "firm__name", "firm__uscc", "firm__zone__name", "certificate_date", "number", "batch"
@@ -778,16 +825,23 @@ def monthly_upgrades(period: Period, scope: Scope) -> list[dict[str, Any]]:
 
 def listing_report(period: Period, scope: Scope) -> dict[str, Any]:
     """Listing-pipeline events of Y by bucket (辅导备案 / 排队在审 / 过审待发 / 新增上市), distinct firms per bucket."""
-    firms = scope.firms().filter(
-        Q(entered_park_on__isnull=True) | Q(entered_park_on__lte=period.end),
-        Q(left_park_on__isnull=True) | Q(left_park_on__gte=period.start),
-    )
-    grouped = listing_events_in_year(period.year, firms=firms)
+    zone_ids = None if scope.zone_ids is None else set(scope.zone_ids)
+
+    def counted(firm: Firm) -> bool:
+        """In the scope, and in the park at some time in Y (checked on the event's firm, which the
+        selector loads with it: no semi-join over the whole registry)."""
+        return (
+            (zone_ids is None or firm.zone_id in zone_ids)
+            and (firm.entered_park_on is None or firm.entered_park_on <= period.end)
+            and (firm.left_park_on is None or firm.left_park_on >= period.start)
+        )
+
+    grouped = listing_events_in_year(period.year)
     buckets = []
     for bucket in Bucket.values:
         latest: dict[int, ListingEvent] = {}
         for event in grouped[bucket]:
-            if event.date <= period.end:
+            if event.date <= period.end and counted(event.firm):
                 latest[event.firm_id] = event  # events come in date order: the last one wins
         members = [
             {
@@ -896,8 +950,22 @@ def _trend_sql(scope: Scope) -> str:
     """Opening, closing and new of every line for several years, in one statement (the same flags as
     `_flags_sql`, with the year as one more grouping key: a certification is read once per year it
     overlaps)."""
-    zone_filter = "AND f.zone_id = ANY(%(zone_ids)s::bigint[])" if scope.zone_ids is not None else ""
     t = _tables()
+    if scope.zone_ids is None:
+        # As in `_flags_sql`: only firms that entered after the first opening day or left by the last
+        # closing day can be out of the park on a day of the span.
+        firms = f"""LEFT JOIN (
+            SELECT id, entered_park_on, left_park_on FROM {t["firm"]}
+            WHERE entered_park_on > %(first_opening)s::date OR left_park_on <= %(last_end)s::date
+        ) f ON f.id = h.firm_id"""
+        in_park = "(f.id IS NULL OR ({}))"
+    else:
+        firms = f"JOIN {t['firm']} f ON f.id = h.firm_id AND f.zone_id = ANY(%(zone_ids)s::bigint[])"
+        in_park = "({})"
+    on_opening = in_park.format(
+        "COALESCE(f.entered_park_on <= yr.opening, true) AND COALESCE(f.left_park_on > yr.opening, true)"
+    )
+    on_end = in_park.format("COALESCE(f.entered_park_on <= yr.end_, true) AND COALESCE(f.left_park_on > yr.end_, true)")
     return f"""
     WITH lp(line_id, programme_id) AS (
         SELECT * FROM unnest(%(line_ids)s::bigint[], %(programme_ids)s::bigint[])
@@ -918,19 +986,17 @@ def _trend_sql(scope: Scope) -> str:
     ),
     flags AS (
         SELECT h.year, h.line_id,
-            h.open_valid AND COALESCE(f.entered_park_on <= yr.opening, true)
-                AND COALESCE(f.left_park_on > yr.opening, true) AS o,
-            h.close_valid AND COALESCE(f.entered_park_on <= yr.end_, true)
-                AND COALESCE(f.left_park_on > yr.end_, true) AS c,
+            h.open_valid AND {on_opening} AS o,
+            h.close_valid AND {on_end} AS c,
             h.dated
         FROM held h
         JOIN yr ON yr.year = h.year
-        JOIN {t["firm"]} f ON f.id = h.firm_id
-        WHERE true {zone_filter}
-    )
-    SELECT year, line_id, count(*) FILTER (WHERE o), count(*) FILTER (WHERE c),
-        count(*) FILTER (WHERE {BUCKETS["new"]})
-    FROM flags GROUP BY year, line_id
+        {firms}
+    ),
+    combos AS (SELECT year, line_id, o, c, dated, count(*) AS n FROM flags GROUP BY year, line_id, o, c, dated)
+    SELECT year, line_id, COALESCE(sum(n) FILTER (WHERE o), 0)::int, COALESCE(sum(n) FILTER (WHERE c), 0)::int,
+        COALESCE(sum(n) FILTER (WHERE {BUCKETS["new"]}), 0)::int
+    FROM combos GROUP BY year, line_id
     """  # noqa: S608 - table names from models, bucket SQL from constants, values as params
 
 
@@ -950,6 +1016,8 @@ def trend_counts(
         starts=[p.start for p in periods],
         ends=[p.end for p in periods],
         year_ends=[dt.date(p.year, 12, 31) for p in periods],
+        first_opening=min(p.opening for p in periods),
+        last_end=max(p.end for p in periods),
     )
     for year, line_id, opening, closing, new in _fetch(_trend_sql(scope), params):
         found[(year, line_id)] = {"opening": opening, "closing": closing, "new": new}

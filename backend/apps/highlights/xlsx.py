@@ -21,8 +21,14 @@ MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# The same characters as UTF-8 bytes (single bytes that never occur inside a multi-byte sequence):
+# deleted from every chunk as it is written, by bytes.translate, at memory speed.
+_ILLEGAL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 _EMPTY = "<c/>"
 _SPACES = " \t\n\r"
+# Spreadsheet injection: text starting with one of these is a formula once someone edits the cell or
+# saves the sheet as CSV. Such text gets a leading apostrophe, as in every other export (apps.imports.cells).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="{MAIN}"><fonts count="2"><font><sz val="11"/><name val="宋体"/></font>\
@@ -40,6 +46,8 @@ def text(value: str | None, style: str = "") -> str:
     """A string cell (None or "" an empty one)."""
     if not value:
         return _EMPTY
+    if value.startswith(_FORMULA_STARTS):
+        value = "'" + value
     if not value.isprintable():
         value = _ILLEGAL.sub("", value)
     if "&" in value or "<" in value or ">" in value:
@@ -54,13 +62,25 @@ def sql_text_cell(expression: str, *, plain: bool = False) -> str:
 
     For lists of hundreds of thousands of rows, PostgreSQL formats the cells (in C) and Python only
     joins them. `plain=True` for values that cannot hold &, < or > (dates, codes the database checks
-    against a pattern): no escaping. Control characters XML forbids are removed by `Sheet.rows_xml`
-    (translate() in SQL costs more than everything else together). `expression` is SQL written by
-    the caller, never user input.
+    against a pattern): no escaping. Other text starting like a formula gets a leading apostrophe.
+    Control characters XML forbids are removed by `Sheet.rows_xml` (translate() in SQL costs more
+    than everything else together). `expression` is SQL written by the caller, never user input.
     """
-    value = expression if plain else f"replace(replace(replace({expression}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
+    if plain:
+        return (
+            f"CASE WHEN COALESCE({expression}, '') = '' THEN '{_EMPTY}' "
+            f"""ELSE '<c t="inlineStr"><is><t>' || {expression} || '</t></is></c>' END"""
+        )
+    neutral = (
+        f"(CASE WHEN left({expression}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') "
+        f"THEN '''' || {expression} ELSE {expression} END)"
+    )
+    value = f"replace(replace(replace({neutral}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
+    # xml:space="preserve" only where leading or trailing white space would otherwise be dropped.
     return (
         f"CASE WHEN COALESCE({expression}, '') = '' THEN '{_EMPTY}' "
+        f"""WHEN btrim({expression}, E' \\t\\n\\r') = {expression} """
+        f"""THEN '<c t="inlineStr"><is><t>' || {value} || '</t></is></c>' """
         f"""ELSE '<c t="inlineStr"><is><t xml:space="preserve">' || {value} || '</t></is></c>' END"""
     )
 
@@ -115,9 +135,9 @@ class Sheet:
             self._flush()
 
     def raw(self, cells: str) -> None:
-        """A row from cells already formatted (`text`, `cached`, `sql_text_cell`): the fast path for long lists."""
-        if not cells.isprintable():
-            cells = _ILLEGAL.sub("", cells)
+        """A row from cells already formatted (`text`, `cached`, `sql_text_cell`): the fast path for long lists.
+
+        Control characters XML forbids are deleted when the chunk is written (`_write`)."""
         self._pending.append(f"<row>{cells}</row>")
         if len(self._pending) >= self.CHUNK:
             self._flush()
@@ -125,16 +145,18 @@ class Sheet:
     def rows_xml(self, rows: str) -> None:
         """Many `<row>…</row>` elements built by the caller from formatted cells, written as they are."""
         self._flush()
-        if not rows.isprintable():
-            rows = _ILLEGAL.sub("", rows)
-        self._stream.write(rows.encode())
+        self._write(rows)
+
+    def _write(self, xml: str) -> None:
+        self._stream.write(xml.encode().translate(None, _ILLEGAL_BYTES))
 
     def header(self, values: Iterable[str]) -> None:
         self._pending.append("<row>" + "".join(text(v, ' s="1"') for v in values) + "</row>")
 
     def _flush(self) -> None:
-        self._stream.write("".join(self._pending).encode())
-        self._pending.clear()
+        if self._pending:
+            self._write("".join(self._pending))
+            self._pending.clear()
 
     def close(self) -> None:
         self._flush()
