@@ -15,6 +15,7 @@ is visible while the commit's own transaction is still open (see selectors.job_p
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import uuid
 from typing import Any
@@ -225,6 +226,8 @@ def _refused(job: ImportJob) -> Conflict:
 
 def import_commit_start(*, job: ImportJob, user: Any, reason: str = "") -> ImportJob:
     """Start the commit: inline for a small file, else enqueued. Idempotent for jobs done or on their way."""
+    if job.status == ImportStatus.COMMITTING and _abandoned(job):
+        return _restart_commit(job, user)
     if job.status in (ImportStatus.COMMITTED, ImportStatus.COMMIT_QUEUED, ImportStatus.COMMITTING):
         return job
     if job.status != ImportStatus.READY:
@@ -261,16 +264,18 @@ def import_commit_run(*, job: ImportJob, progress: Progress = _no_progress) -> I
     uploader = job.uploaded_by
     reason = job.reason or f"导入文件 {job.original_name}（导入任务 #{job.pk}）"
     try:
-        table = _open(job)
-        run = Run(table=table, options=_options(job), progress=progress)
         with transaction.atomic(), audit.change_context(source="import", actor=uploader, reason=reason):
             # One runner: a task delivered twice (a worker lost, the broker redelivering) finds the job locked
             # by the run in progress and leaves; once that run has committed, the job is no longer committing.
+            # The lock is taken first, right after the job turned committing: a commit whose row is not
+            # locked is one whose runner died (_abandoned).
             if not ImportJob.objects.select_for_update(skip_locked=True).filter(
                 pk=job.pk, status=ImportStatus.COMMITTING
             ):
                 job.refresh_from_db()
                 return job
+            table = _open(job)
+            run = Run(table=table, options=_options(job), progress=progress)
             created, updated = KINDS[job.kind](run).commit()
             _record(job, run, table)
             job.created, job.updated = created, updated
@@ -301,6 +306,38 @@ def import_commit_run(*, job: ImportJob, progress: Progress = _no_progress) -> I
         return job
 
 
+# A commit whose runner died (a worker killed, a machine lost) rolled back whole; the job still says
+# "committing". Its row lock went with the runner's database session, which is how we know.
+ABANDONED_AFTER_SECONDS = 10  # the runner takes the lock right after marking the job committing
+
+
+def _abandoned(job: ImportJob) -> bool:
+    """Committing, yet no runner holds the job's row lock: the runner is gone and nothing was written."""
+    quiet_since = timezone.now() - dt.timedelta(seconds=ABANDONED_AFTER_SECONDS)
+    with transaction.atomic():
+        return bool(
+            ImportJob.objects.select_for_update(skip_locked=True)
+            .filter(pk=job.pk, status=ImportStatus.COMMITTING, updated_at__lt=quiet_since)
+            .values_list("pk", flat=True)
+        )
+
+
+def _restart_commit(job: ImportJob, user: Any) -> ImportJob:
+    """Commit again after a runner died: queued again for a large file, at once for a small one."""
+    background = job.rows_total > inline_max_rows()
+    target = ImportStatus.COMMIT_QUEUED if background else ImportStatus.COMMITTING
+    if not ImportJob.objects.filter(pk=job.pk, status=ImportStatus.COMMITTING).update(
+        status=target, committed_by=user, updated_at=timezone.now()
+    ):
+        job.refresh_from_db()
+        return job
+    job.refresh_from_db()
+    if background:
+        _enqueue(job, "commit")
+        return job
+    return import_commit_run(job=job)
+
+
 # ---------------------------------------------------------------------------------------------
 # Progress of a task
 
@@ -308,6 +345,7 @@ def import_commit_run(*, job: ImportJob, progress: Progress = _no_progress) -> I
 def task_progress(task: Any, *, every_seconds: float = 0.3) -> Progress:
     """Reports (phase, rows done, total) through the task's state, at most every `every_seconds`."""
     last = [0.0]
+    pause = float(getattr(settings, "SEEDBED_IMPORT_CHUNK_SLEEP", 0))  # tests only: a commit slow enough to kill
 
     def report(phase: str, done: int, total: int) -> None:
         now = time.monotonic()
@@ -315,6 +353,8 @@ def task_progress(task: Any, *, every_seconds: float = 0.3) -> Progress:
             return
         last[0] = now
         task.update_state(state="PROGRESS", meta={"phase": phase, "rows_done": done, "rows_total": total})
+        if phase == "writing" and pause:
+            time.sleep(pause)  # inside the commit's transaction: a kill now loses all of it, never a part
 
     return report
 
