@@ -217,7 +217,7 @@ def _flags_sql(scope: Scope, *, detail: bool) -> str:
         firms = f"""LEFT JOIN (
             SELECT id, entered_park_on, left_park_on FROM {t["firm"]}
             WHERE entered_park_on > %(opening)s::date OR left_park_on <= %(end)s::date
-        ) f ON f.id = h.firm_id"""
+        ) f ON f.id = h.firm_id"""  # noqa: S608 - table name from the model, values as params
         in_park = "(f.id IS NULL OR ({}))"
     else:
         firms = f"JOIN {t['firm']} f ON f.id = h.firm_id AND f.zone_id = ANY(%(zone_ids)s::bigint[])"
@@ -299,12 +299,12 @@ def line_counts(lines: Sequence[LineDef], period: Period, scope: Scope) -> dict[
         return {}
     # The flags' few combinations first (one hash lookup a row), then the bucket predicates over those.
     columns = ",\n".join(f"COALESCE(sum(n) FILTER (WHERE {BUCKETS[b]}), 0)::int" for b in COUNT_BUCKETS)
-    sql = (
-        _flags_sql(scope, detail=False)
-        + ", combos AS (SELECT line_id, o, c, dated, revoked, left_, count(*) AS n FROM flags"
-        + " GROUP BY line_id, o, c, dated, revoked, left_)"
-        + f" SELECT line_id, {columns} FROM combos GROUP BY line_id"  # noqa: S608
+    combos = (
+        ", combos AS (SELECT line_id, o, c, dated, revoked, left_, count(*) AS n FROM flags"
+        " GROUP BY line_id, o, c, dated, revoked, left_)"
     )
+    select = f" SELECT line_id, {columns} FROM combos GROUP BY line_id"  # noqa: S608 - bucket SQL from constants
+    sql = _flags_sql(scope, detail=False) + combos + select
     counts = {line.id: dict.fromkeys(COUNT_BUCKETS, 0) for line in lines}
     for row in _fetch(sql, _params(lines, period, scope.zone_ids or ())):
         counts[row[0]] = dict(zip(COUNT_BUCKETS, row[1:], strict=True))
@@ -957,7 +957,7 @@ def _trend_sql(scope: Scope) -> str:
         firms = f"""LEFT JOIN (
             SELECT id, entered_park_on, left_park_on FROM {t["firm"]}
             WHERE entered_park_on > %(first_opening)s::date OR left_park_on <= %(last_end)s::date
-        ) f ON f.id = h.firm_id"""
+        ) f ON f.id = h.firm_id"""  # noqa: S608 - table name from the model, values as params
         in_park = "(f.id IS NULL OR ({}))"
     else:
         firms = f"JOIN {t['firm']} f ON f.id = h.firm_id AND f.zone_id = ANY(%(zone_ids)s::bigint[])"
@@ -1004,9 +1004,7 @@ def trend_counts(
     lines: Sequence[LineDef], periods: Sequence[Period], scope: Scope
 ) -> dict[tuple[int, int], dict[str, int]]:
     """{(year, line id): {opening, closing, new}} for every line and year, in one query."""
-    found = {
-        (period.year, line.id): {"opening": 0, "closing": 0, "new": 0} for period in periods for line in lines
-    }
+    found = {(period.year, line.id): {"opening": 0, "closing": 0, "new": 0} for period in periods for line in lines}
     if not lines or not periods:
         return found
     params = _params(lines, periods[0], scope.zone_ids or ())
