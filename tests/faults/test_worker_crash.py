@@ -1,7 +1,7 @@
 """A Celery worker killed with SIGKILL in the middle of an import's commit: nothing is half-applied (no
 certification, no history row), and committing again completes the import on another worker.
 
-The same for a scan: tests/flags/test_workers.py::test_a_worker_killed_mid_scan_leaves_the_run_interrupted_and_the_next_run_completes_it
+The same for a scan: tests/flags/test_workers.py, test_a_worker_killed_mid_scan_leaves_the_run_interrupted_…
 (the killed batch rolls back, the next run resumes after the last committed batch, flags and messages
 equal an uninterrupted scan's).
 """
