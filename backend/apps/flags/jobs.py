@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import resource
 import socket
 import traceback
 import zlib
@@ -204,6 +205,11 @@ def run_job(
                 notify.alert_admins_of_failure(run)
                 transaction.on_commit(enqueue_delivery)
                 return run
+            # The peak memory of the process that ran it (a worker's peak so far): for capacity planning.
+            run.counts = {
+                **run.counts,
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            }
             if run.errors:
                 _finish(run, JobState.FAILED)
                 notify.alert_admins_of_failure(run)

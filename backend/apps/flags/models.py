@@ -123,7 +123,9 @@ class Flag(models.Model):
             models.Index(fields=["firm", "kind", "programme_code", "subject"], name="flag_key_idx"),
             # The inbox: non-final flags by due date.
             models.Index(fields=["due_date", "id"], condition=Q(state__in=NON_FINAL_STATES), name="flag_inbox_idx"),
-            models.Index(fields=["kind", "state"], name="flag_kind_state_idx"),
+            models.Index(fields=["state", "kind"], name="flag_state_kind_idx"),
+            # The scan wakes snoozed flags whose day has come.
+            models.Index(fields=["snoozed_until"], condition=Q(state="snoozed"), name="flag_snoozed_idx"),
         ]
 
     def __str__(self) -> str:

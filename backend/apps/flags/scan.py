@@ -48,7 +48,7 @@ NON_FINAL = "('open', 'acknowledged', 'snoozed')"
 KEY = ("firm_id", "kind", "programme_code", "subject")
 
 STAGING = "flags_scan_staging"
-FOUND = "flags_scan_found"
+FOUND = "flags_scan_findings"
 TOUCHED = "flags_scan_touched"
 COPY_CHUNK = 5000
 
@@ -57,7 +57,11 @@ CREATE TEMP TABLE IF NOT EXISTS {STAGING} (
     firm_id bigint NOT NULL, kind text NOT NULL, programme_code text NOT NULL, subject text NOT NULL,
     due_date date, severity text NOT NULL, evidence jsonb NOT NULL, ladder_point integer
 ) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS {FOUND} (LIKE {STAGING}) ON COMMIT DELETE ROWS;
+-- settled: a non-final flag with exactly this content exists, so there is nothing to write.
+CREATE TEMP TABLE IF NOT EXISTS {FOUND} (LIKE {STAGING}, settled boolean NOT NULL DEFAULT false)
+    ON COMMIT DELETE ROWS;
+-- Lookups by key whatever plan the statistics lead to (flags_flag's may be stale right after a big first night).
+CREATE INDEX IF NOT EXISTS {FOUND}_key ON {FOUND} (firm_id, kind, programme_code, subject);
 CREATE TEMP TABLE IF NOT EXISTS {TOUCHED} (flag_id bigint PRIMARY KEY) ON COMMIT DELETE ROWS;
 TRUNCATE {STAGING}, {FOUND}, {TOUCHED};
 """
@@ -249,6 +253,35 @@ def _merge(
     run: JobRun | None,
     totals: ScanTotals,
 ) -> int:
+    # Hash joins for the merge, whatever the statistics say: on a first night flags_flag's statistics
+    # say "empty" while the batch fills it, and a nested loop over a table believed empty turns
+    # quadratic. Every join below is between sets of a batch's size, where hashing is right.
+    cursor.execute("SELECT current_setting('enable_nestloop')")
+    (previous,) = cursor.fetchone()
+    cursor.execute("SELECT set_config('enable_nestloop', 'off', true)")  # this transaction only
+    touched = _merge_statements(cursor, today=today, ids=ids, firm_range=firm_range, kinds=kinds, run=run,
+                                totals=totals)  # fmt: skip
+    # The messages start from the few flags written: index lookups (nested loops) are right again.
+    cursor.execute("SELECT set_config('enable_nestloop', %s, true)", [previous])
+    if not touched:
+        return 0
+    cursor.execute(f"ANALYZE {TOUCHED}")
+    notifications, outbox_pending, outbox_total = queue_flag_messages(cursor, TOUCHED)
+    totals.notifications += notifications
+    totals.outbox += outbox_total
+    return outbox_pending
+
+
+def _merge_statements(
+    cursor: Any,
+    *,
+    today: dt.date,
+    ids: list[int],
+    firm_range: tuple[int, int] | None,
+    kinds: list[str],
+    run: JobRun | None,
+    totals: ScanTotals,
+) -> int:
     run_id = run.pk if run is not None else None
     batch_params: list[Any]
     if firm_range is not None:
@@ -259,8 +292,8 @@ def _merge(
     # The batch's findings, one per key (the most severe when two detectors agree).
     cursor.execute(
         f"""
-        INSERT INTO {FOUND}
-        SELECT DISTINCT ON (firm_id, kind, programme_code, subject) *
+        INSERT INTO {FOUND} ({", ".join(SQL_FINDING_COLUMNS)})
+        SELECT DISTINCT ON (firm_id, kind, programme_code, subject) {", ".join(SQL_FINDING_COLUMNS)}
         FROM {STAGING} s
         WHERE {batch_sql.format(alias="s")}
         ORDER BY firm_id, kind, programme_code, subject, {_SEVERITY_RANK} DESC, due_date
@@ -295,7 +328,7 @@ def _merge(
         WITH latest AS (
             SELECT DISTINCT ON (fl.firm_id, fl.kind, fl.programme_code, fl.subject) fl.id
             FROM {FLAG} fl JOIN {FOUND} f ON {_key_match("fl", "f")}
-            WHERE fl.state = 'resolved'
+            WHERE fl.state = 'resolved' AND {batch_sql.format(alias="fl")}
             ORDER BY fl.firm_id, fl.kind, fl.programme_code, fl.subject, fl.id DESC
         ), back AS (
             UPDATE {FLAG} fl SET state = 'open', resolution = '', resolved_at = NULL, last_seen = now(),
@@ -310,11 +343,23 @@ def _merge(
         )
         INSERT INTO {TOUCHED} SELECT id FROM back ON CONFLICT DO NOTHING
         """,  # noqa: S608
-        [run_id],
+        [*batch_params, run_id],
     )
     reopened += cursor.rowcount
 
-    # Open new flags; refresh non-final ones whose content changed; write nothing otherwise.
+    # Findings whose flag is already there, unchanged: nothing to write (on a second night, most).
+    cursor.execute(
+        f"""
+        UPDATE {FOUND} f SET settled = true
+        FROM {FLAG} fl
+        WHERE {_key_match("fl", "f")} AND fl.state IN {NON_FINAL} AND {batch_sql.format(alias="fl")}
+          AND (fl.due_date, fl.severity, fl.evidence, fl.ladder_point)
+              IS NOT DISTINCT FROM (f.due_date, f.severity, f.evidence, f.ladder_point)
+        """,  # noqa: S608
+        batch_params,
+    )
+
+    # Open new flags; refresh non-final ones whose content changed.
     cursor.execute(
         f"""
         WITH upserted AS (
@@ -325,7 +370,9 @@ def _merge(
             SELECT f.firm_id, f.kind, f.programme_code, f.subject, f.due_date, f.severity, f.evidence,
                    f.ladder_point, 'open', NULL, '', '', NULL, '', now(), now(), %s, NULL, NULL
             FROM {FOUND} f
-            WHERE NOT EXISTS (SELECT 1 FROM {FLAG} d WHERE {_key_match("d", "f")} AND d.state = 'dismissed')
+            WHERE NOT f.settled
+              AND NOT EXISTS (SELECT 1 FROM {FLAG} d WHERE {_key_match("d", "f")} AND d.state = 'dismissed'
+                              AND {batch_sql.format(alias="d")})
             ON CONFLICT (firm_id, kind, programme_code, subject) WHERE state IN {NON_FINAL}
             DO UPDATE SET due_date = EXCLUDED.due_date, severity = EXCLUDED.severity, evidence = EXCLUDED.evidence,
                           ladder_point = EXCLUDED.ladder_point, last_seen = EXCLUDED.last_seen,
@@ -338,7 +385,7 @@ def _merge(
         )
         SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
         """,  # noqa: S608
-        [run_id],
+        [run_id, *batch_params],
     )
     opened, updated = cursor.fetchone()
     totals.opened += opened
@@ -358,10 +405,8 @@ def _merge(
         )
         totals.resolved += cursor.rowcount
 
-    notifications, outbox_pending, outbox_total = queue_flag_messages(cursor, TOUCHED)
-    totals.notifications += notifications
-    totals.outbox += outbox_total
-    return outbox_pending
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {TOUCHED})")  # noqa: S608 - our temp table
+    return int(bool(cursor.fetchone()[0]))
 
 
 def queue_flag_messages(cursor: Any, touched_table: str) -> tuple[int, int, int]:
@@ -376,7 +421,10 @@ def queue_flag_messages(cursor: Any, touched_table: str) -> tuple[int, int, int]
     escalation = int(conf.get("SEEDBED_EXPIRED_ESCALATION_DAYS"))
     cursor.execute(
         f"""
-        WITH t AS (
+        WITH admins AS MATERIALIZED (
+            SELECT u.id, u.email, u.role, u.is_superuser FROM accounts_user u
+            WHERE u.is_active AND (u.role = 'admin' OR u.is_superuser)
+        ), t AS MATERIALIZED (
             SELECT fl.id, fl.firm_id, fl.kind, fl.programme_code, fl.state, fl.ladder_point,
                    f.zone_id, f.assigned_staff_id
             FROM {touched_table} x
@@ -394,8 +442,8 @@ def queue_flag_messages(cursor: Any, touched_table: str) -> tuple[int, int, int]
             JOIN accounts_user_firms uf ON uf.firm_id = t.firm_id
             JOIN accounts_user u ON u.id = uf.user_id AND u.is_active AND u.role = 'enterprise'
             UNION
-            SELECT t.id, t.firm_id, t.kind, u.id, u.email, u.role, u.is_superuser, t.ladder_point
-            FROM t JOIN accounts_user u ON u.is_active AND (u.role = 'admin' OR u.is_superuser)
+            SELECT t.id, t.firm_id, t.kind, a.id, a.email, a.role, a.is_superuser, t.ladder_point
+            FROM t CROSS JOIN admins a
             WHERE t.kind = 'expired' AND t.state = 'open' AND t.ladder_point >= %s
         ), inapp AS (
             INSERT INTO {NOTIFICATION} (user_id, firm_id, flag_id, ladder_point, topic, data, dedupe_key, created_at)

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from apps.figures.models import AnnualFigures, FigureState
+from apps.figures.models import ANNUAL_VALUE_FIELDS, AnnualFigures, FigureState
 from apps.flags import conf
 from apps.flags.detectors import ScanContext, SqlFindings, register_detector
 from apps.flags.models import DeadlineCompletion, FigureRequirement
@@ -220,6 +220,12 @@ def reports_due(ctx: ScanContext) -> SqlFindings:
     return SqlFindings(sql, params)
 
 
+# ARRAY[…] of the names of the non-null value columns of the figures row `v`.
+_PRESENT_FIELDS = "array_remove(ARRAY[{}], NULL)".format(
+    ", ".join(f"CASE WHEN v.{name} IS NOT NULL THEN '{name}' END" for name in ANNUAL_VALUE_FIELDS)
+)
+
+
 @register_detector("data_missing")
 def data_missing(ctx: ScanContext) -> SqlFindings:
     """A held programme needs annual figures (FigureRequirement) missing or unverified for the last fiscal year."""
@@ -233,34 +239,37 @@ def data_missing(ctx: ScanContext) -> SqlFindings:
             JOIN {REQUIREMENT} req ON req.programme_id = p.id AND req.active AND cardinality(req.fields) > 0
             JOIN {FIRM} f ON f.id = c.firm_id
             WHERE {firms} AND {_in_park_sql("f")} AND c.period @> %s::date
+        ), checked AS MATERIALIZED (
+            SELECT h.firm_id, h.code, h.name_zh, h.name_en, v.id AS verified_id, pr.id AS proposed_id,
+                   ARRAY(
+                       SELECT field FROM unnest(h.fields) field
+                       WHERE v.id IS NULL OR NOT (field = ANY(values_of.present))
+                       ORDER BY field
+                   ) AS missing
+            FROM held h
+            LEFT JOIN {FIGURES} v ON v.firm_id = h.firm_id AND v.fiscal_year = %s AND v.state = %s
+            LEFT JOIN {FIGURES} pr ON pr.firm_id = h.firm_id AND pr.fiscal_year = %s AND pr.state = %s
+            -- the names of the verified row's non-null values, once per row (OFFSET 0: not inlined)
+            CROSS JOIN LATERAL (SELECT {_PRESENT_FIELDS} AS present OFFSET 0) values_of
         )
-        SELECT h.firm_id, 'data_missing', h.code, 'fy:' || %s::int, NULL::date,
-               CASE WHEN v.id IS NULL THEN 'warning' ELSE 'info' END,
-               jsonb_build_object('fiscal_year', %s::int, 'verified', v.id IS NOT NULL,
-                                  'proposed', pr.id IS NOT NULL, 'missing', to_jsonb(m.missing),
-                                  'programme_name', h.name_zh, 'programme_name_en', h.name_en),
+        SELECT c.firm_id, 'data_missing', c.code, 'fy:' || %s::int, NULL::date,
+               CASE WHEN c.verified_id IS NULL THEN 'warning' ELSE 'info' END,
+               jsonb_build_object('fiscal_year', %s::int, 'verified', c.verified_id IS NOT NULL,
+                                  'proposed', c.proposed_id IS NOT NULL, 'missing', to_jsonb(c.missing),
+                                  'programme_name', c.name_zh, 'programme_name_en', c.name_en),
                NULL::int
-        FROM held h
-        LEFT JOIN {FIGURES} v ON v.firm_id = h.firm_id AND v.fiscal_year = %s AND v.state = %s
-        LEFT JOIN {FIGURES} pr ON pr.firm_id = h.firm_id AND pr.fiscal_year = %s AND pr.state = %s
-        CROSS JOIN LATERAL (
-            SELECT ARRAY(
-                SELECT field FROM unnest(h.fields) field
-                WHERE v.id IS NULL OR to_jsonb(v) ->> field IS NULL
-                ORDER BY field
-            ) AS missing
-        ) m
-        WHERE v.id IS NULL OR cardinality(m.missing) > 0
+        FROM checked c
+        WHERE c.verified_id IS NULL OR cardinality(c.missing) > 0
     """  # noqa: S608
     params = [
         *firm_params,
         ctx.today,
         ctx.today,
         fiscal_year,
-        fiscal_year,
-        fiscal_year,
         FigureState.VERIFIED.value,
         fiscal_year,
         FigureState.PROPOSED.value,
+        fiscal_year,
+        fiscal_year,
     ]
     return SqlFindings(sql, params)
