@@ -76,6 +76,13 @@ const highlightsEn: HighlightsMessages = {
       from: "From",
       to: "To",
     },
+    ladders: {
+      tech: "Science & technology",
+      quality_sme: "Quality SMEs",
+      scale: "Scale",
+      capital: "Capital market",
+      growth: "Growth",
+    },
     publishDialog: {
       title: "Publish the {year} highlights",
       explain:

@@ -74,6 +74,13 @@ const highlightsZhCN = {
       from: "起始年",
       to: "结束年",
     },
+    ladders: {
+      tech: "科技创新",
+      quality_sme: "优质中小企业",
+      scale: "规模",
+      capital: "资本市场",
+      growth: "成长",
+    },
     publishDialog: {
       title: "发布 {year} 年度亮点数据",
       explain: "发布后，本报告的数字和企业名单将被冻结保存，以后数据变化不会影响已发布的版本；可随时与今日数据对比。",
