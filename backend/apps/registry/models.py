@@ -87,6 +87,8 @@ class Firm(models.Model):
             GinIndex(fields=["tags"], name="firm_tags_gin"),
             models.Index(fields=["zone", "id"], name="firm_zone_id_idx"),
             models.Index(fields=["industry"], name="firm_industry_idx", opclasses=["varchar_pattern_ops"]),
+            # The console's firm list is ordered by name: without it, every page sorts every firm (issue 7 load test).
+            models.Index(fields=["name", "id"], name="firm_name_idx"),
         ]
         constraints = [
             models.CheckConstraint(
