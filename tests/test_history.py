@@ -215,8 +215,9 @@ def test_a_statement_that_changes_nothing_writes_nothing(park):
 @pytest.mark.parametrize(
     ("definition", "key"),
     [
-        ("code text PRIMARY KEY, firm_id bigint, label text", "Q1"),
-        ("code text, n integer, firm_id bigint, label text, PRIMARY KEY (n, code)", "7,Q1"),
+        # Columns named like the trigger function's own variables must not confuse it.
+        ("code text PRIMARY KEY, firm_id bigint, label text, strip text, noise text, single boolean", "Q1"),
+        ("code text, n integer, firm_id bigint, label text, actor text, PRIMARY KEY (n, code)", "7,Q1"),
     ],
 )
 def test_tables_whose_primary_key_is_not_id(park, definition, key):

@@ -67,8 +67,9 @@ DECLARE
     pk text[];
     pk1 text;
     single boolean;
-    strip text[] := ARRAY['password', 'key_hash', 'search_grams'];  -- never copied into the history
-    noise text[] := ARRAY['last_login', 'last_used_at', 'updated_at'];  -- alone, not a change
+    -- Never copied into the history: password, key_hash, search_grams (written out in the queries, not as
+    -- a variable, which a column of the same name would make ambiguous). Alone, not a change:
+    noise text[] := ARRAY['last_login', 'last_used_at', 'updated_at'];
     actor_id bigint;
     actor text;
     src text;
@@ -101,7 +102,7 @@ BEGIN
                COALESCE(CASE WHEN single THEN s.r ->> pk1 ELSE seedbed_history_key(s.r, pk) END, ''),
                (s.r ->> firm_col)::bigint, 'insert', NULL, s.r,
                actor_id, actor, src, why, request
-          FROM (SELECT to_jsonb(n.*) - strip AS r FROM new_rows n) s;
+          FROM (SELECT to_jsonb(n.*) - '{password,key_hash,search_grams}'::text[] AS r FROM new_rows n) s;
     ELSIF TG_OP = 'DELETE' THEN
         INSERT INTO core_change
             (changed_at, table_name, object_id, firm_id, action, before, after,
@@ -110,7 +111,7 @@ BEGIN
                COALESCE(CASE WHEN single THEN s.r ->> pk1 ELSE seedbed_history_key(s.r, pk) END, ''),
                (s.r ->> firm_col)::bigint, 'delete', s.r, NULL,
                actor_id, actor, src, why, request
-          FROM (SELECT to_jsonb(o.*) - strip AS r FROM old_rows o) s;
+          FROM (SELECT to_jsonb(o.*) - '{password,key_hash,search_grams}'::text[] AS r FROM old_rows o) s;
     ELSE
         -- Before and after paired by primary key, in the order the rows were updated. Rows whose
         -- only changes are bookkeeping columns are no change a person would call one.
@@ -122,10 +123,11 @@ BEGIN
                actor_id, actor, src, why, request
           FROM (SELECT row_number() OVER () AS i, x.r,
                        CASE WHEN single THEN x.r ->> pk1 ELSE seedbed_history_key(x.r, pk) END AS k
-                  FROM (SELECT to_jsonb(t.*) - strip AS r FROM new_rows t) x) n
+                  FROM (SELECT to_jsonb(t.*) - '{password,key_hash,search_grams}'::text[] AS r FROM new_rows t) x) n
           FULL JOIN (SELECT x.r,
                             CASE WHEN single THEN x.r ->> pk1 ELSE seedbed_history_key(x.r, pk) END AS k
-                       FROM (SELECT to_jsonb(t.*) - strip AS r FROM old_rows t) x) o ON o.k = n.k
+                       FROM (SELECT to_jsonb(t.*) - '{password,key_hash,search_grams}'::text[] AS r
+                               FROM old_rows t) x) o ON o.k = n.k
          WHERE (o.r - noise) IS DISTINCT FROM (n.r - noise)
          ORDER BY n.i;
     END IF;
