@@ -94,12 +94,13 @@ def test_screenshots_of_the_main_pages(live_server: Any, browser: Any) -> None:
         _shoot(page, "firm-edit-error", lang)
         page.reload()
 
-        tabs = page.locator("[data-test=firm-tabs] .el-tabs__item")
-        for index, name in ((1, "firm-contacts"), (2, "firm-titles"), (3, "firm-figures"), (4, "firm-listing")):
-            tabs.nth(index).click()
+        # Tabs by name (el-tabs gives each one the id tab-<name>), not position: pages add tabs.
+        for tab, name in (("contacts", "firm-contacts"), ("titles", "firm-titles"), ("figures", "firm-figures"),
+                          ("listing", "firm-listing")):  # fmt: skip
+            page.locator(f"#tab-{tab}").click()
             page.wait_for_timeout(400)
             _shoot(page, name, lang)
-        tabs.nth(6).click()
+        page.locator("#tab-history").click()
         history = page.locator("[data-test=history-table]")
         history.locator(".el-table__expand-icon").first.click()
         _shoot(page, "firm-history", lang)
