@@ -71,6 +71,16 @@ def firms_in_park(ctx: ScanContext) -> QuerySet[Firm]:
 # threshold_reached
 
 
+def _narrowed(rows: QuerySet[Any], ctx: ScanContext) -> QuerySet[Any]:
+    """Rows with a firm_id, narrowed to the context's firms on their own column (an index range for a
+    batch, instead of reading every firm's rows and joining them to the batch)."""
+    if ctx.firm_range is not None:
+        return rows.filter(firm_id__gte=ctx.firm_range[0], firm_id__lte=ctx.firm_range[1])
+    if ctx.firm_ids is not None:
+        return rows.filter(firm_id__in=list(ctx.firm_ids))
+    return rows
+
+
 def _next_month_day(year: int, month: int, day: int) -> dt.date:
     return dt.date(year + month // 12, month % 12 + 1, day)
 
@@ -101,9 +111,11 @@ def above_size_reached(ctx: ScanContext) -> Iterable[Finding]:
         default=Value(None),
         output_field=DecimalField(max_digits=18, decimal_places=2),
     )
-    holders = certifications_valid_on(ctx.today, Certification.objects.filter(programme__code=ABOVE_SIZE))
+    holders = _narrowed(
+        certifications_valid_on(ctx.today, Certification.objects.filter(programme__code=ABOVE_SIZE)), ctx
+    )
     rows = (
-        verified_monthly_figures(firms=firms_in_park(ctx))
+        _narrowed(verified_monthly_figures(firms=firms_in_park(ctx)), ctx)
         .filter(year__gte=ctx.today.year - 1, year__lte=ctx.today.year)
         .annotate(threshold=threshold)
         .filter(threshold__isnull=False, main_business_revenue_ytd__gte=F("threshold"))
