@@ -191,3 +191,25 @@ def test_long_lists_read_whole_give_the_same_members(demo_park: dict[str, Any], 
                 monkeypatch.undo()
             assert sum(len(rows) for rows in by_id.values()) > 20
             assert whole == by_id
+
+
+def test_published_lists_are_stored_packed_and_read_back_unchanged(demo_park: dict[str, Any]) -> None:
+    """A published report keeps its firm lists packed (each firm and certificate once); reading them
+    back gives exactly the member dicts the report computed, list by list."""
+    import json
+
+    from apps.highlights import selectors, services
+    from apps.highlights.models import PublishedReport
+
+    report = compute.report(2022, compute.park_scope(), with_members=True)
+    packed = compute.pack_members(report)
+    assert compute.unpack_members(packed) == report
+    assert len(json.dumps(packed)) < len(json.dumps(report)) * 0.6
+    published = services.report_publish(year=2022, scope=compute.park_scope())
+    stored = PublishedReport.objects.get(pk=published.pk).data
+    assert "member_firms" in stored and all("firms" not in line for line in stored["lines"])
+    hnte = next(line for line in report["lines"] if line["code"] == "HNTE")
+    for bucket in ("opening", "new", "closing"):
+        frozen = selectors.firms_in_report(stored, {"line": "HNTE", "bucket": bucket})
+        live = selectors.firms_in_report(report, {"line": "HNTE", "bucket": bucket})
+        assert frozen == live and len(frozen) == hnte[bucket]

@@ -479,6 +479,97 @@ def members_from_rows(rows: dict[int, list[tuple[Any, ...]]]) -> dict[int, list[
     return found
 
 
+# ---------------------------------------------------------------- published member lists, packed
+#
+# A whole park's report lists some 350,000 line members; as dicts (`members_from_rows`) that is
+# ~120 MB of JSON, stored once in the published report and once more in its history row. A published
+# report stores them packed instead: each firm and each certificate once (a firm is in ~2 lines, a
+# certificate often in two: a group line and its programme's), every member as a short row of
+# indexes. `unpack_members` gives back exactly the dicts `members_from_rows` made (a test checks).
+
+_CERT_KEYS = ("number", "programme", "level", "certificate_date", "valid_until", "ends_on")
+
+
+def pack_members(report: dict[str, Any]) -> dict[str, Any]:
+    """The report with its lines' `firms` replaced by `members` rows over shared `member_firms` and
+    `member_certificates` tables (lines already packed, or without lists, are left as they are)."""
+    if not any("firms" in line for line in report["lines"]):
+        return report
+    firms: dict[int, int] = {}
+    firm_rows: list[list[Any]] = []
+    certs: dict[tuple[Any, ...], int] = {}
+    cert_rows: list[list[Any]] = []
+    lines = []
+    for line in report["lines"]:
+        if "firms" not in line:
+            lines.append(line)
+            continue
+        rows = []
+        for m in line["firms"]:
+            index = firms.get(m["id"])
+            if index is None:
+                index = firms[m["id"]] = len(firm_rows)
+                firm_rows.append([m["id"], m["name"], m["uscc"], m["zone"]])
+            certificate = m["certificate"]
+            cert_index = None
+            if certificate is not None:
+                key = tuple(certificate[k] for k in _CERT_KEYS)
+                cert_index = certs.get(key)
+                if cert_index is None:
+                    cert_index = certs[key] = len(cert_rows)
+                    cert_rows.append(list(key))
+            row: list[Any] = [index, m["opening"], m["closing"], m["change"], cert_index]
+            if m["change"] == "left_park":
+                row += [m["left_park_on"], m["exit_kind"]]
+            elif m["change"] == "revoked":
+                row.append(m["revoked"])
+            rows.append(row)
+        lines.append({**{k: v for k, v in line.items() if k != "firms"}, "members": rows})
+    return {**report, "lines": lines, "member_firms": firm_rows, "member_certificates": cert_rows}
+
+
+def unpack_line(report: dict[str, Any], line: dict[str, Any]) -> list[dict[str, Any]]:
+    """One line's members as dicts (`members_from_rows`' shape), packed or not."""
+    if "members" not in line:
+        return list(line.get("firms", []))
+    firms, certs = report["member_firms"], report["member_certificates"]
+    listed = []
+    for row in line["members"]:
+        firm_id, name, uscc, zone = firms[row[0]]
+        cert_index, change = row[4], row[3]
+        member: dict[str, Any] = {
+            "id": firm_id,
+            "name": name,
+            "uscc": uscc,
+            "zone": zone,
+            "opening": row[1],
+            "closing": row[2],
+            "change": change,
+            "certificate": None if cert_index is None else dict(zip(_CERT_KEYS, certs[cert_index], strict=True)),
+        }
+        if change == "left_park":
+            member["left_park_on"], member["exit_kind"] = row[5], row[6]
+        elif change == "revoked":
+            member["revoked"] = row[5]
+        listed.append(member)
+    return listed
+
+
+def unpack_members(report: dict[str, Any]) -> dict[str, Any]:
+    """A report as `report(with_members=True)` returned it, from a packed one (or the report itself)."""
+    if "member_firms" not in report:
+        return report
+    lines = [
+        {**{k: v for k, v in line.items() if k != "members"}, "firms": unpack_line(report, line)}
+        if "members" in line
+        else line
+        for line in report["lines"]
+    ]
+    unpacked = {k: v for k, v in report.items() if k not in ("member_firms", "member_certificates")}
+    unpacked["lines"] = lines
+    return unpacked
+
+
 def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
 

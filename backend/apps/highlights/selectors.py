@@ -106,11 +106,12 @@ def firms_in_report(report: dict[str, Any], query: dict[str, Any]) -> list[dict[
         if line is None:
             raise UnknownNumber("line")
         bucket = query["bucket"]
+        members = compute.unpack_line(report, line)  # a published report keeps its lists packed
         if bucket == "opening":
-            return [m for m in line["firms"] if m["opening"]]
+            return [m for m in members if m["opening"]]
         if bucket == "closing":
-            return [m for m in line["firms"] if m["closing"]]
-        return [m for m in line["firms"] if m["change"] == bucket]
+            return [m for m in members if m["closing"]]
+        return [m for m in members if m["change"] == bucket]
     if query.get("tag_group"):
         group = next((g for g in report["tag_groups"] if g["code"] == query["tag_group"]), None)
         if group is None:

@@ -37,7 +37,7 @@ def report_publish(
                 as_of=dt.date.fromisoformat(data["as_of"]),
                 computed_at=computed_at,
                 published_by=user if getattr(user, "pk", None) else None,
-                data=data,
+                data=compute.pack_members(data),  # the firm lists packed: a whole park's are ~120 MB as dicts
             )
     except IntegrityError as exc:
         raise Conflict(
@@ -76,7 +76,7 @@ def report_diff(*, published: PublishedReport) -> dict[str, Any]:
     """Recomputes the published report's year and scope from today's records and lists, number by
     number, the firms that entered or left each list since it was published."""
     live = compute.report(published.year, scope_of_published(published), with_members=True)
-    frozen = published.data
+    frozen = compute.unpack_members(published.data)
     identical = True
 
     lines = []

@@ -85,10 +85,10 @@ def _query(serializer_class: Any, request: Request) -> dict[str, Any]:
 
 def _with_links(report: dict[str, Any], firms_url: Any) -> dict[str, Any]:
     """Adds to every number the URL of the firms behind it; `firms_url(**query)` builds one."""
-    report = {**report}
+    report = {k: v for k, v in report.items() if k not in ("member_firms", "member_certificates")}
     report["lines"] = [
         {
-            **{k: v for k, v in line.items() if k != "firms"},
+            **{k: v for k, v in line.items() if k not in ("firms", "members")},
             "links": {bucket: firms_url(line=line["code"], bucket=bucket) for bucket in compute.COUNT_BUCKETS},
         }
         for line in report["lines"]
@@ -284,6 +284,11 @@ class PublishedReportViewSet(
     def scope(self, user: Any) -> Any:
         return selectors.published_reports_visible_to(user)
 
+    def get_queryset(self) -> Any:
+        reports = super().get_queryset()
+        # The list shows no numbers: a whole park's frozen report is tens of megabytes of JSON.
+        return reports.defer("data") if self.action == "list" else reports
+
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         _require_reader(request, listing=True)
         return super().list(request, *args, **kwargs)
@@ -348,7 +353,7 @@ class PublishedReportViewSet(
     def xlsx(self, request: Request, pk: str | None = None) -> HttpResponse:
         published = self.get_object()
         meta = PublishedReportSerializer(published).data
-        content = exports.report_xlsx(published.data, meta)
+        content = exports.report_xlsx(compute.unpack_members(published.data), meta)
         return _file(content, exports.XLSX_TYPE, exports.filename(published.data, "xlsx", meta))
 
     @extend_schema(responses=_DOCX)
