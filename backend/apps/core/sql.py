@@ -244,11 +244,14 @@ $$;
 # these tables changed since that snapshot?" without reading the tables themselves. Rows written
 # before this column existed have none (they are long settled). A BRIN index: tiny, cheap to keep up,
 # and the rows of recent transactions sit at the end of the table.
-CHANGE_XACT = r"""
+CHANGE_XACT_COLUMN = r"""
 ALTER TABLE core_change ADD COLUMN IF NOT EXISTS xact bigint;
 ALTER TABLE core_change ALTER COLUMN xact SET DEFAULT (pg_current_xact_id()::text::bigint);
 CREATE INDEX IF NOT EXISTS change_xact_brin ON core_change USING brin (xact);
+"""
 
+# The first version of the question (migration 0003); 0004 replaces it with CHANGED_SINCE.
+CHANGED_SINCE_0003 = r"""
 CREATE OR REPLACE FUNCTION seedbed_changed_since(since pg_snapshot, since_id bigint, tables text[])
 RETURNS boolean LANGUAGE sql STABLE AS $$
     -- True when any row of `tables` has been written since a statement that saw the snapshot `since`
@@ -265,8 +268,38 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
 $$;
 """
 
+CHANGE_XACT = CHANGE_XACT_COLUMN + CHANGED_SINCE_0003
+
 DROP_CHANGE_XACT = """
 DROP FUNCTION IF EXISTS seedbed_changed_since(pg_snapshot, bigint, text[]);
 DROP INDEX IF EXISTS change_xact_brin;
 ALTER TABLE core_change DROP COLUMN IF EXISTS xact;
 """
+
+
+# `since_xact`: the transaction that took the snapshot, if it had an id then. Its own rows up to
+# `since_id` were visible to it, although pg_visible_in_snapshot does not count a transaction's own
+# id as visible in its own snapshot (dry run and commit in one transaction, as in tests).
+CHANGED_SINCE = r"""
+DROP FUNCTION IF EXISTS seedbed_changed_since(pg_snapshot, bigint, text[]);
+CREATE OR REPLACE FUNCTION seedbed_changed_since(since pg_snapshot, since_id bigint, since_xact bigint, tables text[])
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    -- True when any row of `tables` has been written since a statement that saw the snapshot `since`
+    -- and history rows up to `since_id` (both read by that one statement, of transaction `since_xact`),
+    -- and is visible now: written later (a higher id: other transactions and the caller's own), or
+    -- written by a transaction that was still running then and has committed since. The history
+    -- records every write path but TRUNCATE.
+    SELECT EXISTS (SELECT 1 FROM core_change WHERE id > since_id AND table_name = ANY(tables))
+        OR EXISTS (
+            SELECT 1 FROM core_change
+             WHERE xact >= pg_snapshot_xmin(since)::text::bigint
+               AND table_name = ANY(tables)
+               AND xact IS DISTINCT FROM since_xact
+               AND NOT pg_visible_in_snapshot(xact::text::xid8, since)
+        )
+$$;
+"""
+
+DROP_CHANGED_SINCE = (
+    "DROP FUNCTION IF EXISTS seedbed_changed_since(pg_snapshot, bigint, bigint, text[]);\n" + CHANGED_SINCE_0003
+)

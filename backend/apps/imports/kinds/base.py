@@ -93,7 +93,7 @@ class ImportInvalid(Exception):
     # Tables the checks read. When none has been written since the dry run, the commit writes the dry
     # run's plan without checking again. Empty: the commit always checks again.
     depends_on: ClassVar[tuple[str, ...]] = ()
-    PLAN_VERSION: ClassVar[int] = 1
+    PLAN_VERSION: ClassVar[int] = 2
 
     def __init__(self, run: Run) -> None:
         super().__init__(f"{len(run.errors)} rows have errors")
@@ -117,7 +117,7 @@ class Kind:
     # Tables the checks read. When none has been written since the dry run, the commit writes the dry
     # run's plan without checking again. Empty: the commit always checks again.
     depends_on: ClassVar[tuple[str, ...]] = ()
-    PLAN_VERSION: ClassVar[int] = 1
+    PLAN_VERSION: ClassVar[int] = 2
 
     def __init__(self, run: Run) -> None:
         self.run = run
@@ -253,7 +253,10 @@ class Kind:
         with connection.cursor() as cursor:
             self.cursor = cursor
             # Before anything is read: what the checks may have seen is at most what came after this.
-            since = self.rows("SELECT pg_current_snapshot()::text, (SELECT COALESCE(max(id), 0) FROM core_change)")
+            since = self.rows(
+                "SELECT pg_current_snapshot()::text, (SELECT COALESCE(max(id), 0) FROM core_change),"
+                " pg_current_xact_id_if_assigned()::text::bigint"
+            )
             self.stage()
             self.check()
             self.classify()
@@ -308,7 +311,7 @@ class Kind:
         if place is not None and place[0].exists(place[1]):
             place[0].delete(place[1])
 
-    def _save_plan(self, snapshot: str, since_id: int) -> None:
+    def _save_plan(self, snapshot: str, since_id: int, since_xact: int | None) -> None:
         place = self._plan_place()
         if place is None:
             return
@@ -318,6 +321,7 @@ class Kind:
             "columns": self._staging_columns(),
             "snapshot": snapshot,
             "since_id": since_id,
+            "since_xact": since_xact,
             "counts": asdict(self.run.counts),
         }
         chunks = [json.dumps(header, ensure_ascii=False).encode() + b"\n"]
@@ -349,8 +353,8 @@ class Kind:
         if header.get("version") != self.PLAN_VERSION or columns != self._staging_columns():
             return False
         changed = self.rows(
-            "SELECT seedbed_changed_since(%s::pg_snapshot, %s, %s)",
-            [header["snapshot"], header["since_id"], list(self.depends_on)],
+            "SELECT seedbed_changed_since(%s::pg_snapshot, %s, %s, %s)",
+            [header["snapshot"], header["since_id"], header.get("since_xact"), list(self.depends_on)],
         )[0][0]
         if changed:
             return False
