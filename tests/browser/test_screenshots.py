@@ -22,16 +22,18 @@ OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 pytestmark = [pytest.mark.browser, pytest.mark.screenshots, pytest.mark.django_db(transaction=True)]
 
 
-# A message key shown instead of its text ("firm.fields.name") means a missing translation.
-RAW_KEY = re.compile(
-    r"\b(?:app|menu|roles|common|layout|login|notFound|dashboard|firms?|legalForm|exitKind|contacts|journal|"
-    r"journalKind|history|titles|level|certState|figures|figureState|listing|listingOutcome|portal)\.[a-zA-Z_]+"
+# A message key shown instead of its text ("firm.fields.name") means a missing translation. The
+# top-level keys come from the message files themselves (base files and every feature module).
+LOCALES = Path(__file__).resolve().parents[2] / "frontend" / "src" / "i18n" / "locales"
+TOP_KEYS = sorted(
+    {key for file in LOCALES.glob("*.ts") for key in re.findall(r"^  ([a-zA-Z]+): \{", file.read_text(), re.M)}
 )
+RAW_KEY = re.compile(rf"\b(?:{'|'.join(TOP_KEYS)})\.[a-zA-Z_]+(?:\.[a-zA-Z_]+)*\b")
 
 
 def _shoot(page: Any, name: str, lang: str) -> None:
     page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(800)  # Element Plus fades tags and dialogs in
     text = page.locator("body").inner_text()
     assert not RAW_KEY.search(text), f"{name}.{lang}: untranslated key {RAW_KEY.search(text)}"
     page.screenshot(path=str(OUT / f"{name}.{lang}.png"), full_page=False)
@@ -95,8 +97,10 @@ def test_screenshots_of_the_main_pages(live_server: Any, browser: Any) -> None:
         page.reload()
 
         # Tabs by name (el-tabs gives each one the id tab-<name>), not position: pages add tabs.
-        for tab, name in (("contacts", "firm-contacts"), ("titles", "firm-titles"), ("figures", "firm-figures"),
-                          ("listing", "firm-listing")):  # fmt: skip
+        for tab in ("contacts", "titles", "gap", "flags", "deadlines", "figures", "listing", "journal"):
+            if not page.locator(f"#tab-{tab}").count():
+                continue
+            name = f"firm-{tab}"
             page.locator(f"#tab-{tab}").click()
             page.wait_for_timeout(400)
             _shoot(page, name, lang)
@@ -112,7 +116,15 @@ def test_screenshots_of_the_main_pages(live_server: Any, browser: Any) -> None:
 
         page.goto(f"{live_server.url}/no/such/page")
         _shoot(page, "not-found", lang)
+
+        # The staff's daily pages: flag inbox, imports, highlights.
+        for path, name in (("/flags", "flags"), ("/imports", "imports"), ("/highlights", "highlights")):
+            page.goto(f"{live_server.url}{path}")
+            expect(page.locator(".sb-content").first).to_be_visible()
+            _shoot(page, name, lang)
         context.close()
+
+        _shoot_administration(browser, live_server.url, locale, lang)
 
         context = _context(browser, locale)
         page = context.new_page()
@@ -120,4 +132,50 @@ def test_screenshots_of_the_main_pages(live_server: Any, browser: Any) -> None:
         _sign_in(page, live_server.url, "enterprise")
         expect(page.locator("[data-test=firm-name]")).to_have_text("威马农机股份有限公司")
         _shoot(page, "portal", lang)
+        for tab in ("titles", "gap", "flags", "deadlines", "figures"):
+            if page.locator(f"#tab-{tab}").count():
+                page.locator(f"#tab-{tab}").click()
+                _shoot(page, f"portal-{tab}", lang)
         context.close()
+
+
+def _shoot_administration(browser: Any, url: str, locale: str, lang: str) -> None:
+    from apps.rules.models import RuleSet
+
+    context = _context(browser, locale)
+    page = context.new_page()
+    page.goto(f"{url}/login")
+    _sign_in(page, url, "admin")
+
+    page.goto(f"{url}/system/users")
+    expect(page.locator("[data-test=users-table] .el-table__row").first).to_be_visible()
+    _shoot(page, "admin-users", lang)
+    page.locator("[data-test=user-create]").click()
+    page.locator("[data-test=user-save]").click()  # empty: the form's own checks speak first
+    expect(page.locator("[data-test=user-dialog] .el-form-item__error").first).to_be_visible()
+    _shoot(page, "admin-user-dialog", lang)
+    page.keyboard.press("Escape")
+
+    page.goto(f"{url}/system/programmes")
+    programmes = page.locator("[data-test=programmes-table]")
+    expect(programmes.locator(".el-table__row").first).to_be_visible()
+    programmes.locator(".el-table__row", has_text="HNTE").locator(".el-table__expand-icon").click()
+    _shoot(page, "admin-programmes", lang)
+
+    page.goto(f"{url}/system/rules")
+    expect(page.locator("[data-test=rules-table] .el-table__row").first).to_be_visible()
+    _shoot(page, "admin-rules", lang)
+
+    gazelle = RuleSet.objects.get(code="GAZELLE-CQ-2023")
+    page.goto(f"{url}/system/rules/{gazelle.id}")
+    expect(page.locator("[data-test=criterion-revenue_cagr]")).to_be_visible()
+    _shoot(page, "admin-rule-set", lang)
+
+    for path, name in (("reports", "admin-reports"), ("channels", "admin-channels"), ("jobs", "admin-jobs")):
+        page.goto(f"{url}/system/{path}")
+        expect(page.locator(".sb-admin .sb-card").first).to_be_visible()
+        _shoot(page, name, lang)
+    page.locator("[data-test=job-run-now]").click()
+    expect(page.locator("[data-test=run-dialog]")).to_be_visible()
+    _shoot(page, "admin-run-job", lang)
+    context.close()
