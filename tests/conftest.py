@@ -37,6 +37,11 @@ class Park:
 
 @pytest.fixture
 def park(db: Any) -> Park:
+    return park_objects()
+
+
+def park_objects() -> Park:
+    """The personas, created in the current database transaction (for module-scoped fixtures too)."""
     zone_a, zone_b = ZoneFactory(code="zone-a", name="甲区"), ZoneFactory(code="zone-b", name="乙区")
     firm_a = FirmFactory(zone=zone_a, name="重庆甲方科技有限公司")
     firm_b = FirmFactory(zone=zone_b, name="重庆乙方机械有限公司", industry_id="C3422")

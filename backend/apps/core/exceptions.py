@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, InterfaceError, OperationalError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -61,6 +61,19 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         )
     elif isinstance(exc, IntegrityError):
         exc = Conflict()
+    elif isinstance(exc, DataError):
+        # PostgreSQL refused a value (a NUL byte, a number out of range, …) that validation let through:
+        # the client's input, not a server fault.
+        exc = exceptions.ValidationError(
+            {
+                "non_field_errors": [
+                    t(
+                        "提交的某个值无法保存（含有不允许的字符或超出范围）。",
+                        "A submitted value cannot be stored (a character that is not allowed, or out of range).",
+                    )
+                ]
+            }
+        )
 
     response = exception_handler(exc, context)
     if response is None:

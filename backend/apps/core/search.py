@@ -45,10 +45,14 @@ def normalise_query(text: str) -> str:
 
 def query_grams(text: str) -> list[str]:
     """The pieces a row must contain to possibly contain `text` (bigrams, or the character itself)."""
-    text = "".join(ch for ch in normalise_query(text) if not ch.isspace())
-    if len(text) == 1:
-        return [text]
-    return sorted({text[i : i + 2] for i in range(len(text) - 1)})
+    # Row grams never span white space, so neither may the query's: each word gives its own pieces.
+    grams: set[str] = set()
+    for word in normalise_query(text).split():
+        if len(word) == 1:
+            grams.add(word)
+        else:
+            grams.update(word[i : i + 2] for i in range(len(word) - 1))
+    return sorted(grams)
 
 
 def grams_are_exact(text: str) -> bool:

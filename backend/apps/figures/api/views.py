@@ -29,7 +29,7 @@ from apps.figures.api.serializers import (
 )
 from apps.figures.filters import AnnualFiguresFilter, EvidenceFileFilter, MonthlyFiguresFilter
 from apps.figures.models import EvidenceFile, FigureVersion
-from apps.imports.export import ExportMixin
+from apps.imports.export import ExportMixin, ExportNegotiation
 
 REVIEWERS = frozenset({ADMIN, STAFF})
 
@@ -198,8 +198,19 @@ class EvidenceFileViewSet(
     def perform_destroy(self, instance: EvidenceFile) -> None:
         services.evidence_delete(evidence=instance, user=self.request.user)
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)})
-    @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, DownloadRenderer])
+    @extend_schema(
+        responses={
+            (200, file_type.content_type): OpenApiResponse(OpenApiTypes.BINARY, description=file_type.label)
+            for file_type in dict.fromkeys(uploads.EXTENSIONS.values())
+        }
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[renderers.JSONRenderer, DownloadRenderer],
+        # An error on this route is JSON, whatever `?format=` or Accept asked for.
+        content_negotiation_class=ExportNegotiation,
+    )
     def download(self, request: Request, pk: str | None = None) -> FileResponse:
         """The stored file, as an attachment under its original name. Outside the caller's scope: 404."""
         evidence = self.get_object()

@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -299,7 +300,7 @@ class CalendarFeedView(APIView):
     def get(self, request: Request, token: str) -> HttpResponse:
         user = calendar.user_for_token(token)
         if user is None:
-            return HttpResponse("Not found\n", status=404, content_type="text/plain; charset=utf-8")
+            raise NotFound()  # the error shape, as everywhere in the API
         with audit.change_context(source="api"):
             body = calendar.feed_for(user)
         response = HttpResponse(body, content_type="text/calendar; charset=utf-8")

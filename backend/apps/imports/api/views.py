@@ -21,7 +21,7 @@ from apps.core.permissions import ADMIN, STAFF
 from apps.figures import uploads
 from apps.imports import selectors, services
 from apps.imports.api.serializers import ImportCommitSerializer, ImportJobSerializer, ImportUploadSerializer
-from apps.imports.export import XLSX_TYPE
+from apps.imports.export import XLSX_TYPE, ExportNegotiation
 from apps.imports.filters import ImportJobFilter
 from apps.imports.models import ImportJob, ImportStatus
 
@@ -135,6 +135,8 @@ class ImportJobViewSet(
         methods=["get"],
         url_path="error-workbook",
         renderer_classes=[renderers.JSONRenderer, WorkbookRenderer],
+        # An error on this route is JSON, whatever `?format=` or Accept asked for.
+        content_negotiation_class=ExportNegotiation,
     )
     def error_workbook(self, request: Request, pk: str | None = None) -> FileResponse:
         """The uploaded sheet (always XLSX) with the column 错误原因 / Error filled for every bad row."""

@@ -42,6 +42,8 @@ class ProgrammeCodeField(serializers.SlugRelatedField):
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, str):
+            if "\x00" in data:  # PostgreSQL text cannot hold NUL: a lookup with one would be a 500
+                self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
             data = data.strip().upper()
         return super().to_internal_value(data)
 

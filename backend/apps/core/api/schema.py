@@ -1,0 +1,132 @@
+"""The OpenAPI schema documents every error an operation can answer with, in the one error shape.
+
+Clients generated from docs/openapi.yaml (and schemathesis in tests/test_fuzz_api.py) rely on the
+documented status codes: a 400, 404 or 409 that the schema does not list is a contract break.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    """`{code, message, errors}`: every API error, in Chinese or (Accept-Language: en) English."""
+
+    code = serializers.CharField(help_text="Machine-readable error code, e.g. invalid, not_found, conflict.")
+    message = serializers.CharField(help_text="A sentence for people, in the request's language.")
+    errors = serializers.DictField(
+        child=serializers.JSONField(),
+        help_text="Per-field messages: {field: [message, …]}; empty when the error is not about fields.",
+    )
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+_ALWAYS = {
+    "400": _error("Invalid input (body, query parameters or filters)."),
+    "401": _error("Not logged in, or the token is invalid, expired or revoked."),
+    "403": _error("The caller's role may not do this (or the CSRF check failed)."),
+    "406": _error("The Accept header asks for a format this operation does not produce."),
+    "503": _error("The database is temporarily unavailable; retry after the Retry-After seconds."),
+}
+_NOT_FOUND = {"404": _error("No such object (or page of a list), or it is outside the caller's scope.")}
+_WRITE = {
+    "409": _error("The change conflicts with existing data or with a newer version of the record."),
+    "413": _error("The request body or upload is too large."),
+    "415": _error("The request's Content-Type is not accepted."),
+}
+
+
+def _model_field(field: serializers.Field) -> Any:
+    """The model field a serializer field reads, if its serializer is a ModelSerializer."""
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    source = getattr(field, "source", None)
+    if model is None or not source or "." in source or source == "*":
+        return None
+    try:
+        model_field = model._meta.get_field(source)
+    except Exception:  # noqa: BLE001 - a property or annotation, not a model field
+        return None
+    return model_field if getattr(model_field, "concrete", False) else None  # not a reverse relation
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        'Optimistic locking: the ETag of the version you read (GET answers with it), e.g. "2026-03-01T10:00:00+08:00". '
+        "If the record changed meanwhile the write is refused with 409 `stale` and nothing is changed. "
+        "乐观锁：填写读取时的 ETag；记录已被他人修改时返回 409，不作任何更改。"
+    ),
+)
+
+
+_BLANK = {"type": "string", "maxLength": 0}
+
+
+def _without_double_blank(schema: Any) -> Any:
+    """A blank-allowed field whose own pattern already admits "" becomes that pattern alone: as
+    `oneOf: [pattern, blank]`, "" would match both branches, which oneOf forbids."""
+    one_of = schema.get("oneOf") if isinstance(schema, dict) else None
+    if not one_of or len(one_of) != 2 or one_of[1] != _BLANK:
+        return schema
+    pattern = one_of[0].get("pattern") if isinstance(one_of[0], dict) else None
+    if pattern is None or re.search(pattern, "") is None:
+        return schema
+    return {**one_of[0], **{k: v for k, v in schema.items() if k != "oneOf"}}
+
+
+class SeedbedAutoSchema(AutoSchema):
+    def get_override_parameters(self) -> list[Any]:
+        from apps.core.api.base import OptimisticLockMixin
+
+        parameters = list(super().get_override_parameters())
+        if (
+            isinstance(self.view, OptimisticLockMixin)
+            and self.method in ("PUT", "PATCH", "DELETE")
+            and getattr(self.view, "action", None) in ("update", "partial_update", "destroy")
+        ):
+            parameters.append(IF_MATCH)
+        return parameters
+
+    def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> Any:
+        # DRF drops allow_blank (and a declared field has no allow_null) on read-only fields, so the
+        # schema would promise a value where the database stores "" or NULL.
+        if field.read_only:
+            model_field = _model_field(field)
+            if model_field is not None:
+                if getattr(model_field, "null", False):
+                    field.allow_null = True
+                if getattr(model_field, "blank", False) and isinstance(field, serializers.ChoiceField):
+                    field.allow_blank = True
+        return super()._map_serializer_field(field, direction, bypass_extensions)
+
+    def _insert_field_validators(self, field: Any, schema: dict[str, Any]) -> None:
+        super()._insert_field_validators(field, schema)
+        fixed = _without_double_blank(schema)
+        if fixed is not schema:
+            schema.clear()
+            schema.update(fixed)
+
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        responses: dict[str, Any] = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        extra = dict(_ALWAYS)
+        if "{" in self.path or self.method == "GET":
+            extra.update(_NOT_FOUND)
+        if self.method not in ("GET", "HEAD", "OPTIONS"):
+            extra.update(_WRITE)
+        for code, response in extra.items():
+            if code not in responses:
+                responses[code] = self._get_response_for_code(response, code, ("application/json",), direction)
+        return responses
