@@ -25,7 +25,7 @@ from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"auth-login", "auth-logout", "auth-csrf"}
+PUBLIC = {"auth-login", "auth-logout", "auth-csrf", "auth-password-reset", "auth-password-reset-confirm"}
 WRITE_METHODS = ("post", "put", "patch", "delete")
 
 

@@ -48,6 +48,12 @@ urlpatterns = [
     path("auth/login/", accounts.LoginView.as_view(), name="auth-login"),
     path("auth/logout/", accounts.LogoutView.as_view(), name="auth-logout"),
     path("auth/csrf/", accounts.CsrfView.as_view(), name="auth-csrf"),
+    path("auth/password-reset/", accounts.PasswordResetRequestView.as_view(), name="auth-password-reset"),
+    path(
+        "auth/password-reset/confirm/",
+        accounts.PasswordResetConfirmView.as_view(),
+        name="auth-password-reset-confirm",
+    ),
     path("me/", accounts.MeView.as_view(), name="me"),
     path("dashboard/", dashboard.DashboardView.as_view(), name="dashboard"),
     path("calendar/", flags.CalendarView.as_view(), name="calendar"),

@@ -33,6 +33,67 @@ def login_check(*, username: str, password: str, ip: str | None, request: Any = 
     return user if isinstance(user, User) else None
 
 
+def password_reset_request(*, email: str) -> int:
+    """Mails a reset link to every active account with this address; says nothing about which exist.
+
+    The link carries Django's reset token: it is bound to the current password hash and last login
+    (so it works once: after the reset, or a login, it is void) and expires after
+    PASSWORD_RESET_TIMEOUT seconds.
+    """
+    from django.contrib.auth.tokens import default_token_generator
+    from django.core.mail import send_mail
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    sent = 0
+    users = User.objects.filter(email__iexact=email.strip(), is_active=True) if email.strip() else []
+    for user in users:
+        if not user.has_usable_password():
+            continue
+        uid = urlsafe_base64_encode(force_bytes(user.pk))
+        token = default_token_generator.make_token(user)
+        link = f"{settings.SEEDBED_PUBLIC_URL.rstrip('/')}/reset-password?uid={uid}&token={token}"
+        hours = max(1, round(settings.PASSWORD_RESET_TIMEOUT / 3600))
+        send_mail(
+            "企业培育台账：重置密码 / Seedbed: reset your password",
+            (
+                f"{user.display_name or user.username}，您好：\n\n"
+                f"请在 {hours} 小时内打开下面的链接设置新密码（链接只能使用一次）：\n{link}\n\n"
+                "如果不是您本人申请，请忽略本邮件，您的密码不会改变。\n\n"
+                f"Hello {user.username},\n\nOpen this link within {hours} h to set a new password "
+                f"(it works once):\n{link}\n\nIf you did not ask for this, ignore this mail; "
+                "your password stays as it is.\n"
+            ),
+            None,
+            [user.email],
+        )
+        sent += 1
+    return sent
+
+
+def password_reset_user(*, uid: str, token: str) -> User | None:
+    """The user a reset link is for, if the link is genuine, unused and not expired."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_str
+    from django.utils.http import urlsafe_base64_decode
+
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uid)))
+    except (TypeError, ValueError, OverflowError, UnicodeDecodeError):
+        return None
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if user is None or not default_token_generator.check_token(user, token):
+        return None
+    return user
+
+
+def password_reset_confirm(*, user: User, password: str) -> None:
+    """Sets the new password: the link is then void, every session of the user ends, the lockout lifts."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    LoginFailure.objects.filter(username=user.username).delete()
+
+
 def api_token_create(*, user: User, name: str, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
     key = ApiToken.new_key()
     token = ApiToken.objects.create(

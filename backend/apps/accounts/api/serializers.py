@@ -17,6 +17,20 @@ class LoginSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=200, trim_whitespace=False, style={"input_type": "password"})
 
 
+class PasswordResetRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(max_length=200, trim_whitespace=False, style={"input_type": "password"})
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
 class ScopeSerializer(serializers.Serializer):
     role = serializers.CharField()
     all_zones = serializers.BooleanField(help_text="True when the caller sees every zone.")

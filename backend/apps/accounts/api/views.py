@@ -4,6 +4,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import login, logout
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.middleware.csrf import get_token
 from django.utils.decorators import method_decorator
@@ -11,7 +13,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, Throttled
+from rest_framework.exceptions import APIException, Throttled, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,8 +23,11 @@ from apps.accounts import selectors, services
 from apps.accounts.api.serializers import (
     ApiTokenCreatedSerializer,
     ApiTokenSerializer,
+    DetailSerializer,
     LoginSerializer,
     MeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetRequestSerializer,
     UserSerializer,
 )
 from apps.accounts.models import ApiToken, User
@@ -86,6 +91,62 @@ class LogoutView(APIView):
     def post(self, request: Request) -> Response:
         logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetRequestView(APIView):
+    """Asks for a reset link by email. The answer is the same whether or not the address has an account."""
+
+    permission_classes = [PublicEndpoint]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(
+        request=PasswordResetRequestSerializer,
+        responses={202: DetailSerializer},
+        operation_id="auth_password_reset",
+    )
+    def post(self, request: Request) -> Response:
+        data = PasswordResetRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_request(email=data.validated_data["email"])
+        message = t(
+            "如果该邮箱属于某个账户，我们已向它发送重置密码的链接，请查收。",
+            "If this address belongs to an account, a link to reset the password is on its way.",
+        )
+        return Response({"detail": str(message)}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(APIView):
+    """Sets a new password with the link's uid and token. The link works once and expires."""
+
+    permission_classes = [PublicEndpoint]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(
+        request=PasswordResetConfirmSerializer,
+        responses={200: DetailSerializer},
+        operation_id="auth_password_reset_confirm",
+    )
+    def post(self, request: Request) -> Response:
+        data = PasswordResetConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.password_reset_user(uid=data.validated_data["uid"], token=data.validated_data["token"])
+        if user is None:
+            raise ValidationError(
+                {
+                    "token": [
+                        t(
+                            "重置链接无效或已过期，请重新申请。",
+                            "This reset link is invalid, used or expired; ask for a new one.",
+                        )
+                    ]
+                }
+            )
+        try:
+            validate_password(data.validated_data["new_password"], user=user)
+        except DjangoValidationError as exc:
+            raise ValidationError({"new_password": list(exc.messages)}) from exc
+        services.password_reset_confirm(user=user, password=data.validated_data["new_password"])
+        return Response({"detail": str(t("密码已重置，请用新密码登录。", "Your password is reset; sign in with it."))})
 
 
 class CsrfView(APIView):
