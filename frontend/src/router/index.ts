@@ -24,6 +24,12 @@ const routes: RouteRecordRaw[] = [
     meta: { title: "login.title", public: true },
   },
   {
+    path: "/reset-password",
+    name: "reset-password",
+    component: () => import("@/views/login/reset-password.vue"),
+    meta: { title: "login.reset.title", public: true },
+  },
+  {
     path: "/",
     component: Layout,
     children: [
