@@ -413,6 +413,7 @@ class Command(BaseCommand):
                 },
             )
             plan = [r[0] for r in tuned.execute(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", params).fetchall()]
+        cpu = self._cpu_times(year, runs)
         excel_samples, excel_results = self._interleaved(
             max(1, min(runs, 3)), {"excel": lambda: get(f"/api/v1/highlights/{year}/xlsx/").content}
         )
@@ -475,6 +476,14 @@ class Command(BaseCommand):
             f"[{ms(excel_samples['excel'])}]  ({len(content) / 1e6:.1f} MB, {rows_listed} firm rows in "
             f"{len(body['lines'])} line sheets)"
         )
+        self.stdout.write(
+            "  CPU time (this process + its PostgreSQL backend; wall time minus waiting for a core on a busy machine):"
+        )
+        for label, (wall, python, backend) in cpu.items():
+            self.stdout.write(
+                f"    {label:<38} wall {wall * 1000:6.0f} ms, CPU {(python + backend) * 1000:6.0f} ms "
+                f"(Python {python * 1000:.0f}, PostgreSQL {backend * 1000:.0f})"
+            )
         self.stdout.write(f"load average after: {self._load()} (other work on the machine inflates every figure)")
         checks = {
             f"report / faster query = {ratio:.2f}x (target <= 3x)": ratio <= 3,
@@ -504,6 +513,47 @@ class Command(BaseCommand):
                     },
                     out,
                 )
+
+    def _cpu_times(self, year: int, runs: int) -> dict[str, tuple[float, float, float]]:
+        """Median wall time and CPU time (Python, PostgreSQL backend) of `compute.report` and of the Excel
+        export built directly (the same calls as the view), on one kept connection: on a shared machine
+        the wall time includes waiting for a core, the CPU time does not. PostgreSQL's parallel
+        workers (the tag-group query may use them) are not counted."""
+        from apps.highlights import compute, exports
+
+        connection = connections["default"]
+
+        def backend_cpu() -> float:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                row = cursor.fetchone()
+            try:
+                with open(f"/proc/{row[0]}/stat", encoding="ascii") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:  # PostgreSQL on another host: no figure
+                return float("nan")
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        def report() -> Any:
+            return compute.report(year, compute.park_scope())
+
+        def excel() -> Any:
+            data = compute.report(
+                year, compute.park_scope(), with_members=True, raw_columns=exports.XLSX_MEMBER_COLUMNS
+            )
+            return exports.report_xlsx(data)
+
+        found = {}
+        for label, work, n in (("report, compute.report", report, runs), ("Excel, compute + write", excel, 1)):
+            samples = []
+            for _ in range(n):
+                backend, python, wall = backend_cpu(), time.process_time(), time.perf_counter()
+                work()
+                wall, python = time.perf_counter() - wall, time.process_time() - python
+                samples.append((wall, python, backend_cpu() - backend))
+            samples.sort()
+            found[label] = samples[len(samples) // 2]
+        return found
 
     @staticmethod
     def _load() -> str:
