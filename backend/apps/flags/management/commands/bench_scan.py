@@ -538,6 +538,11 @@ class Command(BaseCommand):
         if note:
             self.stdout.write(f"    {note}")
         self.stdout.write(f"the scan producing the same two sets (run 1, detection): {part:.2f} s")
+        second = runs[1][1].counts.get("detect_seconds", {})
+        self.stdout.write(
+            "    (run 2, the same detection again: "
+            f"{sum(second.get(k, 0.0) for k in ('renewal_due', 'threshold_reached')):.2f} s)"
+        )
         for kind in ("renewal_due", "threshold_reached"):
             scan_time, query_time = detect.get(kind, 0.0), timings[kind]
             self.stdout.write(
@@ -557,6 +562,7 @@ class Command(BaseCommand):
              f"{max(r1['peak_kb'], r2['peak_kb']) / 1024:.0f} MB"),
         ]  # fmt: skip
         self.stdout.write("")
+        self.stdout.write(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         for label, ok, value in checks:
             self.stdout.write(f"{label:<50} {value:>10}  {'PASS' if ok else 'FAIL'}")
 
