@@ -19,7 +19,8 @@ class ErrorSerializer(serializers.Serializer):
 
     code = serializers.CharField(help_text="Machine-readable error code, e.g. invalid, not_found, conflict.")
     message = serializers.CharField(help_text="A sentence for people, in the request's language.")
-    errors = serializers.DictField(
+    # The metaclass takes declared fields out of the class, so Serializer.errors stays as it is.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.JSONField(),
         help_text="Per-field messages: {field: [message, …]}; empty when the error is not about fields.",
     )
