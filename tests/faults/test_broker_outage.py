@@ -37,7 +37,9 @@ def broker(monkeypatch: Any) -> Iterator[PrivateRedis]:
     redis = PrivateRedis()
     redis.start()
     monkeypatch.setenv("REDIS_URL", redis.url())  # the workers' settings read it
-    saved = {key: app.conf[key] for key in ("broker_url", "result_backend", "broker_transport_options")}
+    # Only the broker moves: the tasks here keep no results, and the result store other tests wait on
+    # (AsyncResult.get) must not be left pointing at a server this test stops.
+    saved = {key: app.conf[key] for key in ("broker_url", "broker_transport_options")}
 
     def reconnect(conf: dict[str, Any]) -> None:
         app.conf.update(conf)
@@ -46,7 +48,7 @@ def broker(monkeypatch: Any) -> Iterator[PrivateRedis]:
         app._pool = None
         app.amqp._producer_pool = None
 
-    reconnect({"broker_url": redis.url(), "result_backend": redis.url(), "broker_transport_options": {}})
+    reconnect({"broker_url": redis.url(), "broker_transport_options": {}})
     try:
         yield redis
     finally:
