@@ -95,6 +95,7 @@ def test_screenshots_of_the_main_pages(live_server: Any, browser: Any) -> None:
         expect(page.locator(".el-form-item__error").first).to_be_visible()
         _shoot(page, "firm-edit-error", lang)
         page.reload()
+        expect(page.locator("#tab-basic")).to_be_visible()
 
         # Tabs by name (el-tabs gives each one the id tab-<name>), not position: pages add tabs.
         for tab in ("contacts", "titles", "gap", "flags", "deadlines", "figures", "listing", "journal"):
@@ -132,6 +133,7 @@ def test_screenshots_of_the_main_pages(live_server: Any, browser: Any) -> None:
         _sign_in(page, live_server.url, "enterprise")
         expect(page.locator("[data-test=firm-name]")).to_have_text("威马农机股份有限公司")
         _shoot(page, "portal", lang)
+        expect(page.locator("#tab-basic")).to_be_visible()
         for tab in ("titles", "gap", "flags", "deadlines", "figures"):
             if page.locator(f"#tab-{tab}").count():
                 page.locator(f"#tab-{tab}").click()

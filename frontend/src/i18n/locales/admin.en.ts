@@ -31,7 +31,7 @@ export default {
       zonesHint: "Staff and viewers see only the firms of the chosen zones; none chosen means every zone.",
       firmSearch: "Search by firm name or USCC",
       firmsRequired: "An enterprise user must be linked to at least one firm",
-      usernameRule: "Letters, digits and @ . + - _ only",
+      usernameRule: "Letters, digits and {'@'} . + - _ only",
       passwordShort: "At least 8 characters",
       active: "Active",
       inactive: "Deactivated",

@@ -31,7 +31,7 @@ export default {
       zonesHint: "服务专员、只读用户只能看到所选片区的企业；不选即为全部片区。",
       firmSearch: "输入企业名称或统一社会信用代码搜索",
       firmsRequired: "企业用户必须关联至少一家企业",
-      usernameRule: "用户名只能包含字母、数字和 @ . + - _",
+      usernameRule: "用户名只能包含字母、数字和 {'@'} . + - _",
       passwordShort: "密码至少 8 位",
       active: "启用",
       inactive: "已停用",
