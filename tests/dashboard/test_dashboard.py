@@ -38,6 +38,7 @@ def scene(park: Any) -> Any:
     hnte_ending_in(park.firm_a, 20)
     hnte_ending_in(park.firm_b, 100)
     park.gone = FirmFactory(zone=park.zone_a, left_park_on=today - dt.timedelta(days=10), exit_kind="moved_out")
+    hnte_ending_in(park.gone, 10)  # listed among renewals due, as /certifications/ lists it; not a holder in the park
     FlagFactory(firm=park.firm_a, kind="renewal_due")
     FlagFactory(firm=park.firm_b, kind="expired", state="acknowledged")
     FlagFactory(firm=park.firm_b, kind="eligible", state="resolved")  # done with: not counted
@@ -57,7 +58,7 @@ def test_whole_park_counts_for_staff_of_every_zone(scene: Any) -> None:
     assert body["firms"]["left_park"] == 1
     assert {z["name"]: z["count"] for z in body["firms"]["by_zone"]} == {"甲区": 1, "乙区": 1}
     assert by(body["titles"], "code")["HNTE"]["firms"] == 2
-    assert {r["days"]: r["count"] for r in body["renewals"]} == {30: 1, 90: 1, 180: 2}
+    assert {r["days"]: r["count"] for r in body["renewals"]} == {30: 2, 90: 2, 180: 3}
     flags = by(body["flags"], "kind")
     assert (flags["renewal_due"]["open"], flags["expired"]["acknowledged"], flags["eligible"]["open"]) == (1, 1, 0)
     assert flags["renewal_due"]["label"] == "续期到期提醒"
@@ -74,7 +75,7 @@ def test_zone_limited_staff_see_only_their_zone(scene: Any) -> None:
     assert (body["firms"]["in_park"], body["firms"]["left_park"]) == (1, 1)
     assert [z["name"] for z in body["firms"]["by_zone"]] == ["甲区"]
     assert by(body["titles"], "code")["HNTE"]["firms"] == 1
-    assert {r["days"]: r["count"] for r in body["renewals"]} == {30: 1, 90: 1, 180: 1}
+    assert {r["days"]: r["count"] for r in body["renewals"]} == {30: 2, 90: 2, 180: 2}
     assert by(body["flags"], "kind")["expired"]["acknowledged"] == 0
     assert scene.firm_b.name not in response_text(scene.staff_a)
 
@@ -125,4 +126,4 @@ def test_the_number_of_queries_does_not_grow_with_the_park(scene: Any) -> None:
         FlagFactory(firm=firm, kind="renewal_due")
     assert queries() == before
     body = client_for(scene.staff).get(URL).json()
-    assert {r["days"]: r["count"] for r in body["renewals"]} == {30: 2, 90: 3, 180: 5}
+    assert {r["days"]: r["count"] for r in body["renewals"]} == {30: 3, 90: 4, 180: 6}

@@ -8,7 +8,7 @@ dashboard (the view refuses them). Every figure matches the list it links to:
 - titles held and the trend: the highlights' line counts (SPEC §5: valid and in the park on the day),
   this year's closing being today's holders, so `/highlights/{year}/firms/?line=X&bucket=closing` lists them;
 - renewals due: `/certifications/?expires_within_days=N` (valid now, printed end within N days, not
-  revoked, no successor yet), of firms in the park;
+  revoked, no successor yet), of every firm the caller sees, as that list counts them;
 - flags: by kind, in the states that still ask for something (open, acknowledged, snoozed).
 """
 
@@ -85,8 +85,8 @@ def dashboard(user: Any, today: dt.date | None = None) -> dict[str, Any]:
     )
     unclassified = totals["in_park"] - sum(int(row["count"]) for row in by_section)
 
-    # Renewals due: one query, a count per window.
-    held = Certification.objects.filter(firm__in=inside)
+    # Renewals due: one query, a count per window; the same certificates the linked list shows.
+    held = Certification.objects.filter(firm__in=firms)
     due = certifications_expiring_within(max(RENEWAL_WINDOWS), held, today).aggregate(
         **{
             f"d{days}": Count("id", filter=Q(valid_until__lte=today + dt.timedelta(days=days)))
