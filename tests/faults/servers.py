@@ -17,7 +17,21 @@ from pathlib import Path
 
 import psycopg
 
-PG_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1] if Path("/usr/lib/postgresql").is_dir() else None
+
+def _pg_bin() -> Path | None:
+    """The system's PostgreSQL server binaries, else the ones the pgserver package ships (a fresh machine)."""
+    system = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+    if system and (system[-1] / "pg_ctl").exists():
+        return system[-1]
+    try:
+        import pgserver
+    except ImportError:
+        return None
+    bundled = Path(pgserver.__file__).parent / "pginstall" / "bin"
+    return bundled if (bundled / "pg_ctl").exists() else None
+
+
+PG_BIN = _pg_bin()
 
 
 def free_port() -> int:
@@ -36,16 +50,30 @@ def wait_until(condition, what: str, timeout: float = 60.0, every: float = 0.1):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _unprivileged_user() -> str:
+    import pwd
+
+    for name in ("postgres", "pgserver"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    subprocess.run(["useradd", "--system", "--no-create-home", "pgserver"], check=True)
+    return "pgserver"
+
+
 class PrivatePostgres:
     """initdb + pg_ctl from the system's PostgreSQL, TCP on 127.0.0.1:<free port>, trust authentication."""
 
     def __init__(self) -> None:
         if PG_BIN is None or not (PG_BIN / "pg_ctl").exists():
-            raise RuntimeError("no PostgreSQL server binaries under /usr/lib/postgresql/*/bin")
+            raise RuntimeError("no PostgreSQL server binaries (neither /usr/lib/postgresql/*/bin nor pgserver's)")
         self.folder = Path(tempfile.mkdtemp(prefix="seedbed-fault-pg-"))
         self.pgdata = self.folder / "data"
         self.port = free_port()
-        self.owner = "postgres" if os.geteuid() == 0 else None
+        # PostgreSQL refuses to run as root: use the system's postgres user, or the one pgserver makes.
+        self.owner = _unprivileged_user() if os.geteuid() == 0 else None
         if self.owner:
             shutil.chown(self.folder, self.owner)
         self._run("initdb", "-D", str(self.pgdata), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
