@@ -35,7 +35,7 @@ def test_the_console_runs_under_the_csp_charts_included(park: Any, live_server: 
     violations = watch_csp(page)
     sign_in(page, "staff1")
     expect(page).to_have_url(re.compile(r"/dashboard$"))
-    expect(page.locator("canvas").first).to_be_visible()  # ECharts drew its charts
+    expect(page.locator("canvas").first).to_be_visible(timeout=30_000)  # ECharts drew its charts
     page.locator("[data-menu='/firms']").click()
     expect(page.locator("[data-test=firm-table]")).to_contain_text("重庆甲方科技有限公司")
     page.goto(f"{live_server.url}/firms/{park.firm_a.pk}")
