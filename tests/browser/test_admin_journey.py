@@ -90,3 +90,49 @@ def test_staff_cannot_reach_the_administration_pages(park: Any, live_server: Any
         expect(page.locator("[data-test=not-found]")).to_be_visible()
         expect(page.locator("[data-test=rules-table]")).to_have_count(0)
         expect(page.locator("[data-test=rule-save]")).to_have_count(0)
+
+
+def test_admin_creates_an_enterprise_user_then_deactivates_it(
+    park: Any, live_server: Any, page: Any, sign_in: Any
+) -> None:
+    from apps.accounts.models import User
+
+    sign_in(page, "admin1", path="/login?redirect=/system/users")
+    expect(page.locator("[data-test=users-table]")).to_contain_text("staff1")
+
+    page.locator("[data-test=user-create]").click()
+    dialog = page.locator("[data-test=user-dialog]")
+    page.locator("[data-test=user-save]").click()  # empty: the form's own check, nothing sent
+    expect(dialog.locator(".el-form-item__error").first).to_contain_text("请填写用户名")
+
+    page.locator("[data-test=user-username]").fill("staff1")  # taken: the server says so by the field
+    page.locator("[data-test=user-password]").fill("Kiwi-Lantern-2046")
+    page.locator("[data-test=user-save]").click()
+    expect(dialog.locator(".el-form-item__error").first).to_contain_text("已存在")
+
+    page.locator("[data-test=user-username]").fill("ent_new")
+    page.locator("[data-test=user-display-name]").fill("甲方 财务")
+    page.locator("[data-test=user-role]").click()
+    page.locator(".el-select-dropdown__item:visible", has_text="企业用户").click()
+    page.locator("[data-test=user-save]").click()  # an enterprise user needs a firm
+    expect(dialog).to_contain_text("企业用户必须关联至少一家企业")
+    page.locator("[data-test=user-firms] input").press_sequentially("甲方", delay=50)
+    page.locator(".el-select-dropdown__item:visible", has_text="重庆甲方科技有限公司").click()
+    page.locator("[data-test=user-save]").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("[data-test=users-table]")).to_contain_text("ent_new")
+    created = User.objects.get(username="ent_new")
+    assert created.role == "enterprise"
+    assert list(created.firms.all()) == [park.firm_a]
+    assert created.check_password("Kiwi-Lantern-2046")
+
+    # Deactivating asks first; cancelling changes nothing.
+    page.locator("[data-test=user-deactivate-ent_new]").click()
+    page.locator(".el-message-box").get_by_role("button", name="取消").click()
+    created.refresh_from_db()
+    assert created.is_active
+    page.locator("[data-test=user-deactivate-ent_new]").click()
+    page.locator(".el-message-box").get_by_role("button", name="停用").click()
+    expect(page.locator("[data-test=users-table]")).not_to_contain_text("ent_new")  # the list shows active users
+    created.refresh_from_db()
+    assert not created.is_active
