@@ -207,7 +207,8 @@ SEEDBED_IMPORT_INLINE_MAX_ROWS = int(env_str("SEEDBED_IMPORT_INLINE_MAX_ROWS", "
 SEEDBED_IMPORT_MAX_ROWS = int(env_str("SEEDBED_IMPORT_MAX_ROWS", "200000"))
 SEEDBED_IMPORT_QUEUE = env_str("SEEDBED_IMPORT_QUEUE", "")  # empty: Celery's default queue
 SEEDBED_IMPORT_CHUNK_ROWS = int(env_str("SEEDBED_IMPORT_CHUNK_ROWS", "5000"))  # rows written between progress reports
-SEEDBED_IMPORT_CHUNK_SLEEP = float(env_str("SEEDBED_IMPORT_CHUNK_SLEEP", "0"))  # tests only: a commit slow enough to kill
+# Tests only: a pause between chunks, so that a commit is slow enough to kill mid-way.
+SEEDBED_IMPORT_CHUNK_SLEEP = float(env_str("SEEDBED_IMPORT_CHUNK_SLEEP", "0"))
 SEEDBED_EXPORT_MAX_ROWS = int(env_str("SEEDBED_EXPORT_MAX_ROWS", "200000"))
 
 LOGGING = {
