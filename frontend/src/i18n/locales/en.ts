@@ -253,6 +253,10 @@ const en: Messages = {
       figures_monthlyfigures: "Monthly figures",
       figures_evidencefile: "Evidence file",
       listing_listingevent: "Listing event",
+      flags_flag: "Flag",
+      flags_notification: "Notification",
+      flags_outboxmessage: "Outgoing message",
+      flags_deadlinecompletion: "Deadline done",
     },
     columns: {
       name: "Name",

@@ -251,6 +251,10 @@ const zhCN = {
       figures_monthlyfigures: "月度数据",
       figures_evidencefile: "证明材料",
       listing_listingevent: "上市进程",
+      flags_flag: "提醒事项",
+      flags_notification: "站内通知",
+      flags_outboxmessage: "待发消息",
+      flags_deadlinecompletion: "节点完成记录",
     },
     columns: {
       name: "名称",
