@@ -13,6 +13,9 @@ of that detector's kinds whose condition no longer holds. Detectors are register
 
 Apps register their detectors in `AppConfig.ready()` (by importing their detectors module).
 
+A detector may also return a `ThenSql`: Python findings, then a `SqlFindings` the scan stages after
+them (an incremental detector re-stating unchanged firms' findings from their flags).
+
 Set-based detectors may return a `SqlFindings` instead of `Finding` objects: a SELECT the scan runs
 inside PostgreSQL (`INSERT INTO <staging> SELECT …`), so findings never travel through Python. A
 `SqlFindings` is itself an iterable of `Finding`, so a caller that iterates a detector's result
@@ -49,6 +52,13 @@ class ScanContext:
     firm_ids: list[int] | None = None
     # When set, the firms of this batch are exactly those with lo <= id <= hi (firm_ids lists them too).
     firm_range: tuple[int, int] | None = None
+    # The scan stages every kind an incremental detector produces, so the detector may re-state an
+    # unchanged firm's findings from its flags instead of evaluating it (see apps.rules.detectors).
+    incremental: bool = False
+    # Called by the scan after the batch's merge, in its transaction, with the kinds merged.
+    after_merge: list[Callable[[set[str]], None]] = field(default_factory=list, compare=False, hash=False)
+    # Counters a detector reports (e.g. firms evaluated / re-stated); the scan adds them to its totals.
+    stats: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def last_fiscal_year(self) -> int:
@@ -125,6 +135,21 @@ class SqlFindings:
                     evidence=evidence or {},
                     ladder_point=ladder_point,
                 )
+
+
+@dataclass(frozen=True)
+class ThenSql:
+    """Findings from Python, then (once those are exhausted) a SqlFindings built at that moment, or None:
+    a detector that decides while it runs which findings it can leave to the database."""
+
+    first: Iterable[Finding]
+    then: Callable[[], SqlFindings | None]
+
+    def __iter__(self) -> Iterator[Finding]:
+        yield from self.first
+        rest = self.then()
+        if rest is not None:
+            yield from rest
 
 
 Detector = Callable[[ScanContext], Iterable[Finding]]

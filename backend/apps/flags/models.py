@@ -136,6 +136,38 @@ class Flag(models.Model):
         return self.state not in NON_FINAL_STATES
 
 
+# The kinds the eligibility pass produces together (apps.rules.detectors), the ones EligibilityMemo stands for.
+ELIGIBILITY_KINDS = ("eligible", "upgrade_candidate", "near_miss")
+
+
+def forget_eligibility(firm_ids: list[int]) -> None:
+    """A person resolved or reopened one of these firms' eligibility flags: evaluate them at the next scan
+    (a resolved flag whose condition holds is reopened then; a reopened one whose condition cleared, resolved)."""
+    EligibilityMemo.objects.filter(firm_id__in=firm_ids).delete()
+
+
+class EligibilityMemo(models.Model):
+    """What the nightly eligibility pass last saw of a firm, so that an unchanged firm is not evaluated again.
+
+    `digest` covers every input of the evaluation (the firm's registry data, titles held, verified
+    figures of the years read, the fiscal year) and everything it was evaluated against (programmes,
+    rule sets with their criteria and parameters, application windows, the evaluation code itself).
+    When the digest of a firm is unchanged, its eligible / upgrade_candidate / near_miss findings are
+    those of its non-final flags, and the scan re-states them instead of evaluating (apps.rules.detectors).
+    `dated`: the outcome depended on the day (a registration-age criterion not yet met), so the memo
+    holds for `as_of` only. Written in the scan batch's transaction, with the flags it stands for.
+    Derived data, rebuilt by any scan: no history, and emptying the table only costs one full evaluation.
+    """
+
+    firm = models.OneToOneField(Firm, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=32)
+    as_of = models.DateField()
+    dated = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.firm_id} {self.digest} ({self.as_of})"
+
+
 class DeadlineCompletion(models.Model):
     """A firm's annual report / data update of one year is done: its report_due flag resolves."""
 

@@ -32,8 +32,24 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
 from apps.flags import conf
-from apps.flags.detectors import SQL_FINDING_COLUMNS, Detector, Finding, ScanContext, SqlFindings, detectors
-from apps.flags.models import Flag, JobRun, Notification, NotificationPreference, OutboxMessage, WebhookChannel
+from apps.flags.detectors import (
+    SQL_FINDING_COLUMNS,
+    Detector,
+    Finding,
+    ScanContext,
+    SqlFindings,
+    ThenSql,
+    detectors,
+)
+from apps.flags.models import (
+    ELIGIBILITY_KINDS,
+    Flag,
+    JobRun,
+    Notification,
+    NotificationPreference,
+    OutboxMessage,
+    WebhookChannel,
+)
 from apps.registry.models import Firm
 
 logger = logging.getLogger(__name__)
@@ -51,6 +67,8 @@ STAGING = "flags_scan_staging"
 FOUND = "flags_scan_findings"
 TOUCHED = "flags_scan_touched"
 COPY_CHUNK = 5000
+# The kinds the eligibility pass produces together: a scan staging all three lets it skip unchanged firms.
+INCREMENTAL_KINDS = set(ELIGIBILITY_KINDS)
 
 _TEMP_TABLES = f"""
 CREATE TEMP TABLE IF NOT EXISTS {STAGING} (
@@ -85,6 +103,7 @@ class ScanTotals:
     errors: list[dict[str, Any]] = field(default_factory=list)
     kinds_run: set[str] = field(default_factory=set)
     last_firm_id: int = 0
+    detector_stats: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -100,6 +119,7 @@ class ScanTotals:
             "detect_seconds": {k: round(v, 3) for k, v in sorted(self.detect_seconds.items())},
             "merge_seconds": round(self.merge_seconds, 3),
             "kinds": sorted(self.kinds_run),
+            **({"detectors": dict(sorted(self.detector_stats.items()))} if self.detector_stats else {}),
         }
 
 
@@ -173,7 +193,7 @@ def _scan_batch(
     run: JobRun | None,
     totals: ScanTotals,
 ) -> int:
-    ctx = ScanContext(today=today, firm_ids=ids, firm_range=firm_range)
+    ctx = ScanContext(today=today, firm_ids=ids, firm_range=firm_range, incremental=set(chosen) >= INCREMENTAL_KINDS)
     with connection.cursor() as cursor:
         cursor.execute(_TEMP_TABLES)
         ran: list[str] = []
@@ -196,12 +216,22 @@ def _scan_batch(
         totals.kinds_run.update(ran)
         started = time.perf_counter()
         pending = _merge(cursor, today=today, ids=ids, firm_range=firm_range, kinds=ran, run=run, totals=totals)
+        for hook in ctx.after_merge:
+            hook(set(ran))
+        for name, count in ctx.stats.items():
+            totals.detector_stats[name] += count
         totals.merge_seconds += time.perf_counter() - started
     return pending
 
 
 def _stage(cursor: Any, kind: str, result: Iterable[Finding]) -> None:
     columns = ", ".join(SQL_FINDING_COLUMNS)
+    if isinstance(result, ThenSql):
+        _stage(cursor, kind, result.first)
+        rest = result.then()
+        if rest is not None:
+            _stage(cursor, kind, rest)
+        return
     if isinstance(result, SqlFindings):
         cursor.execute(
             f"INSERT INTO {STAGING} ({columns}) SELECT * FROM ({result.sql}) AS s({columns}) WHERE s.kind = %s",  # noqa: S608

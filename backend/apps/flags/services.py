@@ -34,6 +34,7 @@ from apps.core import audit
 from apps.core.exceptions import Conflict
 from apps.core.i18n import t
 from apps.flags.models import (
+    ELIGIBILITY_KINDS,
     NON_FINAL_STATES,
     CalendarFeed,
     DeadlineCompletion,
@@ -42,6 +43,7 @@ from apps.flags.models import (
     FlagState,
     NotificationPreference,
     Resolution,
+    forget_eligibility,
 )
 from apps.programmes.models import ProgrammeDeadline
 from apps.registry.models import Firm
@@ -134,6 +136,8 @@ def flag_act(
         ) from exc
     if changed != 1:
         raise _not_allowed(action, flag)
+    if action in ("resolve", "reopen") and flag.kind in ELIGIBILITY_KINDS:
+        forget_eligibility([flag.firm_id])
     return Flag.objects.select_related("firm", "firm__zone").get(pk=flag.pk)
 
 
@@ -186,6 +190,8 @@ def flags_bulk_act(
             result.skipped.append({"id": pk, "state": flag.state, "conflict": True})
             continue
         result.done.append(pk)
+    if action in ("resolve", "reopen"):
+        forget_eligibility(sorted({found[pk].firm_id for pk in result.done if found[pk].kind in ELIGIBILITY_KINDS}))
     return result
 
 

@@ -124,6 +124,10 @@ class Metric:
     window: Callable[[Mapping[str, Any]], int] = _one_year
     # Rough relative cost, so a scan looks at cheap requirements first (and often stops there).
     cost: int = 1
+    # Reads `env.as_of` (the evaluation day). Such a metric must be monotonic in the day: once met, met on
+    # every later day — the nightly scan re-evaluates a firm it did not meet every day, one it met never
+    # (until its inputs change). See apps.rules.detectors.
+    reads_date: bool = False
 
 
 def relative(short: Decimal, base: Decimal) -> Decimal | None:

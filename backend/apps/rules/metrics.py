@@ -740,6 +740,7 @@ METRICS: dict[str, Metric] = {
             registration_age,
             {"min_years": Param(P.number(0, 100))},
             "Years since registration on the evaluation date ≥ min_years.",
+            reads_date=True,
         ),
         Metric(
             "holds_programme",

@@ -53,7 +53,14 @@ GENERATED = (
     "accounts_user",
     "accounts_user_firms",
 )
-EMPTIED = ("flags_outboxmessage", "flags_notification", "flags_flag", "flags_jobrun", "core_change")
+EMPTIED = (
+    "flags_outboxmessage",
+    "flags_notification",
+    "flags_flag",
+    "flags_jobrun",
+    "flags_eligibilitymemo",
+    "core_change",
+)
 
 
 def bench_name(name: str) -> str:
@@ -520,6 +527,12 @@ class Command(BaseCommand):
                 "notifications {notifications}, outbox {outbox}".format(**{k: run.counts.get(k, 0) for k in (
                     "opened", "updated", "reopened", "resolved", "notifications", "outbox")})
             )  # fmt: skip
+            stats = run.counts.get("detectors", {})
+            if stats:
+                self.stdout.write(
+                    f"    eligibility: {stats.get('eligibility_evaluated', 0)} firms evaluated,"
+                    f" {stats.get('eligibility_restated', 0)} unchanged firms re-stated from their flags"
+                )
             for error in run.errors[:3]:
                 self.stdout.write(f"    error: {str(error)[:300]}")
 
