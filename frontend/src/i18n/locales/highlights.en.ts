@@ -150,7 +150,7 @@ const highlightsEn: HighlightsMessages = {
     titlesHeld: "Firms holding titles",
     titlesHint: "Firms in the park holding a valid title today (several certificates count once). Click for the list.",
     renewals: "Renewals due",
-    renewalsWithin: "Within {days} days",
+    renewalsWithin: "in {days} days",
     renewalsHint: "Certificates about to end, not revoked and not yet renewed.",
     flags: "Flags",
     flagsHint: "Open, acknowledged and snoozed flags, by kind.",
