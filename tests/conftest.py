@@ -119,3 +119,12 @@ def _fresh_change_context() -> Any:
     audit.clear()
     yield
     audit.clear()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Any:
+    """Cached totals and highlights (apps.core.datacache), throttling counters: each test starts without."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

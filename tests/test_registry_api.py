@@ -158,7 +158,8 @@ def test_pages_are_deterministic_and_bounded(park, as_user):
     assert len(huge["results"]) == 32
 
 
-def test_query_count_does_not_grow_with_page_size(park, as_user, django_assert_max_num_queries):
+def test_query_count_does_not_grow_with_page_size(park, as_user, settings):
+    settings.SEEDBED_DATA_CACHE_SECONDS = 0  # the second request would find the total count cached
     FirmFactory.create_batch(120, zone=park.zone_a)
     client = as_user(park.admin)
     from django.db import connection

@@ -19,6 +19,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from apps.core.datacache import cached_on_data
 from apps.core.permissions import ADMIN, STAFF, VIEWER, role_of
 from apps.highlights import compute
 from apps.highlights.models import PublishedReport, ReportLine, TagGroup
@@ -89,7 +90,10 @@ def published_reports_visible_to(user: Any) -> QuerySet[PublishedReport]:
 def live_report(
     year: int, scope: compute.Scope, *, with_members: bool = False, raw_columns: Any = None
 ) -> dict[str, Any]:
-    return compute.report(year, scope, with_members=with_members, raw_columns=raw_columns)
+    if with_members or raw_columns is not None:
+        return compute.report(year, scope, with_members=with_members, raw_columns=raw_columns)
+    # The numbers alone (what the highlights page shows): cached until the data changes.
+    return cached_on_data(("highlights", year, scope.key), lambda: compute.report(year, scope))
 
 
 # ---------------------------------------------------------------- the firms behind a number
