@@ -196,7 +196,14 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Seedbed's own knobs.
 SEEDBED_LOGIN_FAILURE_LIMIT = int(env_str("SEEDBED_LOGIN_FAILURE_LIMIT", "5"))
 SEEDBED_LOGIN_FAILURE_WINDOW_SECONDS = int(env_str("SEEDBED_LOGIN_FAILURE_WINDOW_SECONDS", "900"))
+# Password-reset requests allowed within the window per address and per client address (429 beyond).
+SEEDBED_PASSWORD_RESET_LIMIT = int(env_str("SEEDBED_PASSWORD_RESET_LIMIT", "3"))
+SEEDBED_PASSWORD_RESET_IP_LIMIT = int(env_str("SEEDBED_PASSWORD_RESET_IP_LIMIT", "10"))
+SEEDBED_PASSWORD_RESET_WINDOW_SECONDS = int(env_str("SEEDBED_PASSWORD_RESET_WINDOW_SECONDS", "3600"))
 SEEDBED_MAX_PAGE_SIZE = 500
+# List counts and live highlights are cached per process until the data changes, for at most this long
+# (apps.core.datacache); 0 turns the cache off.
+SEEDBED_DATA_CACHE_SECONDS = int(env_str("SEEDBED_DATA_CACHE_SECONDS", "30"))
 # Only behind a proxy that sets X-Real-IP itself (docker-compose's nginx does); else clients could forge it.
 SEEDBED_TRUST_X_REAL_IP = env_bool("SEEDBED_TRUST_X_REAL_IP", False)
 SEEDBED_MAX_UPLOAD_BYTES = int(env_str("SEEDBED_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
