@@ -41,7 +41,7 @@ def cached_on_data(parts: tuple[Any, ...], compute: Callable[[], T]) -> T:
     key = "seedbed:data:" + hashlib.sha256(raw.encode()).hexdigest()
     found = cache.get(key)
     if found is not None:
-        return found  # type: ignore[no-any-return]
+        return found
     value = compute()
     cache.set(key, value, seconds)
     return value
