@@ -74,8 +74,15 @@ def journal_visible_to(user: Any) -> QuerySet[JournalEntry]:
 _STAFF_ONLY_HISTORY = ("registry_journalentry",)
 
 
-def firm_history(*, firm: Firm, user: Any) -> QuerySet[Change]:
+# The messages the scan sends about a firm's flags (one row per recipient and channel, then each
+# delivery attempt): the history of the flags themselves says what happened; these are shown on request.
+_MESSAGE_HISTORY = ("flags_notification", "flags_outboxmessage")
+
+
+def firm_history(*, firm: Firm, user: Any, messages: bool = False) -> QuerySet[Change]:
     changes = Change.objects.filter(firm_id=firm.pk)
     if role_of(user) == ENTERPRISE:
-        changes = changes.exclude(table_name__in=_STAFF_ONLY_HISTORY)
+        changes = changes.exclude(table_name__in=_STAFF_ONLY_HISTORY + _MESSAGE_HISTORY)
+    elif not messages:
+        changes = changes.exclude(table_name__in=_MESSAGE_HISTORY)
     return changes.order_by("-id")

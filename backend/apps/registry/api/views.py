@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -90,12 +91,24 @@ class FirmViewSet(ExportMixin, ScopedModelViewSet):
         )
         return Response(FirmDetailSerializer(firm, context=self.get_serializer_context()).data)
 
-    @extend_schema(responses={200: ChangeSerializer(many=True)})
+    @extend_schema(
+        responses={200: ChangeSerializer(many=True)},
+        parameters=[
+            OpenApiParameter(
+                "messages",
+                OpenApiTypes.BOOL,
+                description="Include the notifications and outbox messages sent about the firm's flags"
+                " (park staff only; default: left out, they would bury the changes).",
+            )
+        ],
+    )
     @action(detail=True, methods=["get"])
     def history(self, request: Request, pk: str | None = None) -> Response:
-        """Every change to the firm and its contacts, links and notes: who, when, from where, why, before and after."""
+        """Every change to the firm and its contacts, links, notes, titles, figures and flags: who, when,
+        from where, why, before and after."""
         firm = self.get_object()
-        page = self.paginate_queryset(selectors.firm_history(firm=firm, user=request.user))
+        messages = request.query_params.get("messages", "").lower() in ("1", "true", "yes")
+        page = self.paginate_queryset(selectors.firm_history(firm=firm, user=request.user, messages=messages))
         return self.get_paginated_response(ChangeSerializer(page, many=True).data)
 
     @extend_schema(responses={200: TimelineItemSerializer(many=True)})
