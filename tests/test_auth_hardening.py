@@ -233,6 +233,57 @@ def test_forged_links_are_refused(with_email) -> None:
         assert answer.json()["code"] == "invalid"
 
 
+def reset(email: str, language: str = "zh-hans", ip: str = "127.0.0.1") -> Any:
+    return client_for(None, language).post(
+        "/api/v1/auth/password-reset/", {"email": email}, format="json", REMOTE_ADDR=ip
+    )
+
+
+def test_too_many_reset_requests_for_one_address_are_429_known_or_not(with_email, settings) -> None:
+    settings.SEEDBED_PASSWORD_RESET_LIMIT = 2
+    settings.SEEDBED_PASSWORD_RESET_WINDOW_SECONDS = 1800
+    for email in ("staff1@example.cn", "nobody@example.cn"):
+        first, second = reset(email), reset(email.upper())  # the address is counted case-insensitively
+        assert first.status_code == second.status_code == 202
+        assert first.json() == second.json()
+        refused = reset(email)
+        assert refused.status_code == 429
+        assert set(refused.json()) == {"code", "message", "errors"}
+        assert "重置密码的请求过于频繁" in refused.json()["message"]
+        assert 1 <= int(refused["Retry-After"]) <= 1800
+        english = reset(f" {email}", "en")
+        assert english.status_code == 429 and "Too many password-reset requests" in english.json()["message"]
+        # Nothing tells a known address from an unknown one.
+        assert english.json()["message"].endswith("min.")
+    assert len(mail.outbox) == 2  # the two accepted requests for the known address, none for the refused ones
+    # Other addresses are not held up by one address's limit.
+    assert reset("someone.else@example.cn").status_code == 202
+
+
+def test_too_many_reset_requests_from_one_client_are_429(with_email, settings) -> None:
+    settings.SEEDBED_PASSWORD_RESET_IP_LIMIT = 3
+    answers = [reset(f"person{n}@example.cn", ip="203.0.113.9").status_code for n in range(3)]
+    assert answers == [202, 202, 202]
+    refused = reset("staff1@example.cn", ip="203.0.113.9")
+    assert refused.status_code == 429 and refused.json()["code"] == "throttled"
+    assert not mail.outbox
+    # Another client asking for the same address is answered as usual.
+    assert reset("staff1@example.cn", ip="198.51.100.7").status_code == 202
+    assert len(mail.outbox) == 1
+
+
+def test_reset_requests_count_again_once_the_window_has_passed(with_email, settings) -> None:
+    from apps.accounts.models import PasswordResetRequest
+
+    settings.SEEDBED_PASSWORD_RESET_LIMIT = 1
+    assert reset("staff1@example.cn").status_code == 202
+    assert reset("staff1@example.cn").status_code == 429
+    PasswordResetRequest.objects.update(at=timezone.now() - dt.timedelta(seconds=3601))
+    assert reset("staff1@example.cn").status_code == 202
+    assert PasswordResetRequest.objects.count() == 1  # rows older than the window are cleared
+    assert len(mail.outbox) == 2
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_reset_lifts_the_lockout(with_email, settings) -> None:
     settings.SEEDBED_LOGIN_FAILURE_LIMIT = 1

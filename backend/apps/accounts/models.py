@@ -98,3 +98,18 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} @ {self.at}"
+
+
+class PasswordResetRequest(models.Model):
+    """Password-reset requests, counted per address and per client to throttle them across every worker
+    process. The address is kept as typed (lower-cased) whether or not an account has it."""
+
+    email = models.CharField(max_length=254, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.email} from {self.ip} @ {self.at}"

@@ -5,9 +5,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.db import connection
 from django.utils import timezone
 
-from apps.accounts.models import ApiToken, LoginFailure, User, hash_token
+from apps.accounts.models import ApiToken, LoginFailure, PasswordResetRequest, User, hash_token
 
 
 class LoginThrottled(Exception):
@@ -31,6 +32,47 @@ def login_check(*, username: str, password: str, ip: str | None, request: Any = 
         return None
     LoginFailure.objects.filter(username=username).delete()
     return user if isinstance(user, User) else None
+
+
+class ResetThrottled(Exception):
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+
+
+def password_reset_throttle(*, email: str, ip: str | None) -> None:
+    """Counts a reset request, refusing it (ResetThrottled) past the limit per address or per client.
+
+    Every address counts the same whether or not an account has it, so a refusal says nothing about
+    which accounts exist. Refused requests are not counted. Runs inside the request's transaction:
+    advisory locks on the address and the client serialise simultaneous requests, so a burst cannot
+    slip past the limit.
+    """
+    window = timedelta(seconds=settings.SEEDBED_PASSWORD_RESET_WINDOW_SECONDS)
+    now = timezone.now()
+    since = now - window
+    address = email.strip().lower()[:254]
+    with connection.cursor() as cursor:
+        # Address first, then client: every request takes them in the same order.
+        cursor.execute("SELECT pg_advisory_xact_lock(7301, hashtext(%s))", [address])
+        if ip:
+            cursor.execute("SELECT pg_advisory_xact_lock(7302, hashtext(%s))", [ip])
+    PasswordResetRequest.objects.filter(at__lt=since).delete()
+    checks = [
+        (PasswordResetRequest.objects.filter(email=address, at__gte=since), settings.SEEDBED_PASSWORD_RESET_LIMIT)
+    ]
+    if ip:
+        checks.append(
+            (PasswordResetRequest.objects.filter(ip=ip, at__gte=since), settings.SEEDBED_PASSWORD_RESET_IP_LIMIT)
+        )
+    retry = 0
+    for requests, limit in checks:
+        if requests.count() >= limit:
+            # Free again when enough of the oldest requests in the window have aged out of it.
+            oldest = requests.order_by("-at").values_list("at", flat=True)[limit - 1 : limit].first()
+            retry = max(retry, int(((oldest or now) + window - now).total_seconds()) + 1)
+    if retry:
+        raise ResetThrottled(max(retry, 1))
+    PasswordResetRequest.objects.create(email=address, ip=ip, at=now)
 
 
 def password_reset_request(*, email: str) -> int:

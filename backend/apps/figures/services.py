@@ -183,8 +183,10 @@ def _next_version(model: type[F], firm: Firm, period: Mapping[str, int]) -> int:
 
 
 def _supersede(model: type[F], firm: Firm, period: Mapping[str, int], state: str) -> int:
+    now = timezone.now()
+    # updated_at too (update() skips auto_now): it is the version an ETag carries.
     return model._default_manager.filter(firm=firm, state=state, **period).update(
-        state=FigureState.SUPERSEDED, superseded_at=timezone.now()
+        state=FigureState.SUPERSEDED, superseded_at=now, updated_at=now
     )
 
 
@@ -264,6 +266,12 @@ def _not_open(figure: FigureVersion) -> Conflict:
             "Submit a new version to correct them.",
         )
     )
+
+
+def lock_firm_figures(figure: FigureVersion) -> None:
+    """Locks the figure's firm, then the figure's row: the order every write of figures keeps."""
+    _lock_firm(Firm(pk=figure.firm_id))
+    list(type(figure)._base_manager.select_for_update().filter(pk=figure.pk).values_list("pk", flat=True))
 
 
 def _locked_open(figure: F) -> F:

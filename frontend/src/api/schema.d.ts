@@ -70,7 +70,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Staff send a proposal back with a reason. It stays on record; the firm may submit again. */
+        /**
+         * @description Staff send a proposal back with a reason. It stays on record; the firm may submit again.
+         *     With `If-Match`, a proposal edited since it was read is 409 `stale` and stays as it is.
+         */
         post: operations["annual_figures_reject_create"];
         delete?: never;
         options?: never;
@@ -87,7 +90,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Staff accept a proposal: rules and reports now use it; the previous verified version is superseded. */
+        /**
+         * @description Staff accept a proposal: rules and reports now use it; the previous verified version is superseded.
+         *     With `If-Match`, a proposal edited since it was read is 409 `stale` and stays as it is.
+         */
         post: operations["annual_figures_verify_create"];
         delete?: never;
         options?: never;
@@ -188,7 +194,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Asks for a reset link by email. The answer is the same whether or not the address has an account. */
+        /**
+         * @description Asks for a reset link by email. The answer is the same whether or not the address has an account.
+         *     Too many requests for one address, or from one client, within the window are 429 (again the same
+         *     whether or not the address has an account).
+         */
         post: operations["auth_password_reset"];
         delete?: never;
         options?: never;
@@ -703,7 +713,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Every change to the firm and its contacts, links and notes: who, when, from where, why, before and after. */
+        /**
+         * @description Every change to the firm and its contacts, links, notes, titles, figures and flags: who, when,
+         *     from where, why, before and after.
+         */
         get: operations["firms_history_list"];
         put?: never;
         post?: never;
@@ -1709,7 +1722,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Staff send a proposal back with a reason. It stays on record; the firm may submit again. */
+        /**
+         * @description Staff send a proposal back with a reason. It stays on record; the firm may submit again.
+         *     With `If-Match`, a proposal edited since it was read is 409 `stale` and stays as it is.
+         */
         post: operations["monthly_figures_reject_create"];
         delete?: never;
         options?: never;
@@ -1726,7 +1742,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Staff accept a proposal: rules and reports now use it; the previous verified version is superseded. */
+        /**
+         * @description Staff accept a proposal: rules and reports now use it; the previous verified version is superseded.
+         *     With `If-Match`, a proposal edited since it was read is 409 `stale` and stays as it is.
+         */
         post: operations["monthly_figures_verify_create"];
         delete?: never;
         options?: never;
@@ -5967,7 +5986,10 @@ export interface operations {
     annual_figures_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Optimistic locking: the ETag of the version you read (GET answers with it), e.g. "2026-03-01T10:00:00+08:00". If the record changed meanwhile the write is refused with 409 `stale` and nothing is changed. 乐观锁：填写读取时的 ETag；记录已被他人修改时返回 409，不作任何更改。 */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description 标识此 annual figures 的 唯一整数值。 */
                 id: number;
@@ -6076,7 +6098,10 @@ export interface operations {
     annual_figures_partial_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Optimistic locking: the ETag of the version you read (GET answers with it), e.g. "2026-03-01T10:00:00+08:00". If the record changed meanwhile the write is refused with 409 `stale` and nothing is changed. 乐观锁：填写读取时的 ETag；记录已被他人修改时返回 409，不作任何更改。 */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description 标识此 annual figures 的 唯一整数值。 */
                 id: number;
@@ -6185,7 +6210,10 @@ export interface operations {
     annual_figures_reject_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Optimistic locking: the ETag of the version you read (GET answers with it), e.g. "2026-03-01T10:00:00+08:00". If the record changed meanwhile the write is refused with 409 `stale` and nothing is changed. 乐观锁：填写读取时的 ETag；记录已被他人修改时返回 409，不作任何更改。 */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description 标识此 annual figures 的 唯一整数值。 */
                 id: number;
@@ -6294,7 +6322,10 @@ export interface operations {
     annual_figures_verify_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Optimistic locking: the ETag of the version you read (GET answers with it), e.g. "2026-03-01T10:00:00+08:00". If the record changed meanwhile the write is refused with 409 `stale` and nothing is changed. 乐观锁：填写读取时的 ETag；记录已被他人修改时返回 409，不作任何更改。 */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description 标识此 annual figures 的 唯一整数值。 */
                 id: number;
@@ -6764,6 +6795,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests; retry after the Retry-After seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database is temporarily unavailable; retry after the Retry-After seconds. */
             503: {
                 headers: {
@@ -6944,6 +6984,15 @@ export interface operations {
             };
             /** @description The request's Content-Type is not accepted. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests; retry after the Retry-After seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9181,7 +9230,10 @@ export interface operations {
     deadline_completions_destroy: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Optimistic locking: the ETag of the version you read (GET answers with it), e.g. "2026-03-01T10:00:00+08:00". If the record changed meanwhile the write is refused with 409 `stale` and nothing is changed. 乐观锁：填写读取时的 ETag；记录已被他人修改时返回 409，不作任何更改。 */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description 标识此 deadline completion 的 唯一整数值。 */
                 id: number;
@@ -9548,7 +9600,10 @@ export interface operations {
     evidence_files_destroy: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Optimistic locking: the ETag of the version you read (GET answers with it), e.g. "2026-03-01T10:00:00+08:00". If the record changed meanwhile the write is refused with 409 `stale` and nothing is changed. 乐观锁：填写读取时的 ETag；记录已被他人修改时返回 409，不作任何更改。 */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description 标识此 evidence file 的 唯一整数值。 */
                 id: number;
@@ -11125,6 +11180,8 @@ export interface operations {
                 /** @description Section letter, e.g. C */
                 industry_section?: string;
                 legal_form?: string;
+                /** @description Include the notifications and outbox messages sent about the firm's flags (park staff only; default: left out, they would bury the changes). */
+                messages?: boolean;
                 /** @description 用于排序结果的字段。 */
                 ordering?: string;
                 /** @description 分页结果集中的页码。 */
@@ -17425,7 +17482,10 @@ export interface operations {
     monthly_figures_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Optimistic locking: the ETag of the version you read (GET answers with it), e.g. "2026-03-01T10:00:00+08:00". If the record changed meanwhile the write is refused with 409 `stale` and nothing is changed. 乐观锁：填写读取时的 ETag；记录已被他人修改时返回 409，不作任何更改。 */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description 标识此 monthly figures 的 唯一整数值。 */
                 id: number;
@@ -17534,7 +17594,10 @@ export interface operations {
     monthly_figures_partial_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Optimistic locking: the ETag of the version you read (GET answers with it), e.g. "2026-03-01T10:00:00+08:00". If the record changed meanwhile the write is refused with 409 `stale` and nothing is changed. 乐观锁：填写读取时的 ETag；记录已被他人修改时返回 409，不作任何更改。 */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description 标识此 monthly figures 的 唯一整数值。 */
                 id: number;
@@ -17643,7 +17706,10 @@ export interface operations {
     monthly_figures_reject_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Optimistic locking: the ETag of the version you read (GET answers with it), e.g. "2026-03-01T10:00:00+08:00". If the record changed meanwhile the write is refused with 409 `stale` and nothing is changed. 乐观锁：填写读取时的 ETag；记录已被他人修改时返回 409，不作任何更改。 */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description 标识此 monthly figures 的 唯一整数值。 */
                 id: number;
@@ -17752,7 +17818,10 @@ export interface operations {
     monthly_figures_verify_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Optimistic locking: the ETag of the version you read (GET answers with it), e.g. "2026-03-01T10:00:00+08:00". If the record changed meanwhile the write is refused with 409 `stale` and nothing is changed. 乐观锁：填写读取时的 ETag；记录已被他人修改时返回 409，不作任何更改。 */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description 标识此 monthly figures 的 唯一整数值。 */
                 id: number;

@@ -32,6 +32,7 @@ from apps.accounts.api.serializers import (
 )
 from apps.accounts.models import ApiToken, User
 from apps.core.api.base import ScopedModelViewSet, ScopedQuerysetMixin
+from apps.core.api.schema import THROTTLED
 from apps.core.i18n import t
 from apps.core.permissions import ADMIN, ALL_ROLES, PublicEndpoint
 
@@ -49,6 +50,21 @@ def _client_ip(request: Request) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
+class _Throttled(Throttled):
+    """429 with Retry-After; the message already says when, so DRF's English "Expected available in …"
+    sentence is not appended."""
+
+    wait: int | None
+
+    def __init__(self, message: Any, wait: int) -> None:
+        super().__init__(detail=str(message))
+        self.wait = wait
+
+
+def _throttled(message: Any, wait: int) -> Throttled:
+    return _Throttled(message, wait)
+
+
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class LoginView(APIView):
     """Session login for the browser. Too many failures for one username lock it for a while."""
@@ -56,7 +72,7 @@ class LoginView(APIView):
     permission_classes = [PublicEndpoint]
     authentication_classes: list[Any] = []
 
-    @extend_schema(request=LoginSerializer, responses={200: MeSerializer}, operation_id="auth_login")
+    @extend_schema(request=LoginSerializer, responses={200: MeSerializer, 429: THROTTLED}, operation_id="auth_login")
     def post(self, request: Request) -> Response:
         data = LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -69,14 +85,12 @@ class LoginView(APIView):
             )
         except services.LoginThrottled as exc:
             minutes = max(1, round(exc.retry_after / 60))
-            raise Throttled(
-                wait=exc.retry_after,
-                detail=str(
-                    t(
-                        f"登录失败次数过多，请 {minutes} 分钟后再试。",
-                        f"Too many failed logins; try again in {minutes} min.",
-                    )
+            raise _throttled(
+                t(
+                    f"登录失败次数过多，请 {minutes} 分钟后再试。",
+                    f"Too many failed logins; try again in {minutes} min.",
                 ),
+                exc.retry_after,
             ) from exc
         if user is None:
             raise LoginFailed()
@@ -94,19 +108,32 @@ class LogoutView(APIView):
 
 
 class PasswordResetRequestView(APIView):
-    """Asks for a reset link by email. The answer is the same whether or not the address has an account."""
+    """Asks for a reset link by email. The answer is the same whether or not the address has an account.
+    Too many requests for one address, or from one client, within the window are 429 (again the same
+    whether or not the address has an account)."""
 
     permission_classes = [PublicEndpoint]
     authentication_classes: list[Any] = []
 
     @extend_schema(
         request=PasswordResetRequestSerializer,
-        responses={202: DetailSerializer},
+        responses={202: DetailSerializer, 429: THROTTLED},
         operation_id="auth_password_reset",
     )
     def post(self, request: Request) -> Response:
         data = PasswordResetRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        try:
+            services.password_reset_throttle(email=data.validated_data["email"], ip=_client_ip(request))
+        except services.ResetThrottled as exc:
+            minutes = max(1, round(exc.retry_after / 60))
+            raise _throttled(
+                t(
+                    f"重置密码的请求过于频繁，请 {minutes} 分钟后再试。",
+                    f"Too many password-reset requests; try again in {minutes} min.",
+                ),
+                exc.retry_after,
+            ) from exc
         services.password_reset_request(email=data.validated_data["email"])
         message = t(
             "如果该邮箱属于某个账户，我们已向它发送重置密码的链接，请查收。",

@@ -52,14 +52,23 @@ class StaleVersion(Conflict):
 #
 # Every object has a version: its `updated_at` where the model has one (written by every write path,
 # imports and raw SQL included), otherwise a hash of its representation. `GET` of one object and
-# every write answer with `ETag: "<version>"`. A write (PUT, PATCH, DELETE) that carries
-# `If-Match: "<version>"`, or for models with `updated_at` the `updated_at` it read in its body,
-# first locks the row, then compares: a mismatch is 409 `stale` and nothing is changed. Two writers
-# holding the same version are serialised by the row lock, so the second one gets the 409.
-# Without a precondition a write is applied as before (PATCH changes only the fields it names).
+# every write answer with `ETag: "<version>"`. A write (PUT, PATCH, DELETE, or a custom action that
+# changes the object, e.g. verifying figures) that carries `If-Match: "<version>"`, or for models with
+# `updated_at` the `updated_at` it read in its body, first locks the row, then compares: a mismatch is
+# 409 `stale` and nothing is changed. Two writers holding the same version are serialised by the row
+# lock, so the second one gets the 409. Without a precondition a write is applied as before (PATCH
+# changes only the fields it names).
 #
-# (A comment, not a docstring: drf-spectacular would show a docstring as every viewset's description.)
-class OptimisticLockMixin:
+# `VersionedObjectMixin` gives a viewset the versions, the ETag on retrieve and `_check_precondition`
+# for its own actions; `PreconditionUpdateMixin` / `PreconditionDestroyMixin` wrap DRF's update and
+# destroy (only add them to a viewset that has that route: the router routes a method that exists);
+# `OptimisticLockMixin` is both.
+#
+# (Comments, not docstrings: drf-spectacular would show a docstring as every viewset's description.)
+class VersionedObjectMixin:
+    # Custom actions (detail routes) that change the object and honour If-Match; documented in the schema.
+    precondition_actions: frozenset[str] = frozenset()
+
     def _version(self, instance: Any) -> str:
         if hasattr(instance, "updated_at") and instance.updated_at is not None:
             return str(serializers.DateTimeField().to_representation(instance.updated_at))
@@ -87,11 +96,17 @@ class OptimisticLockMixin:
         if header:
             return header.removeprefix("W/").strip('"')
         model = self.get_queryset().model  # type: ignore[attr-defined]
-        if isinstance(request.data, dict) and any(f.name == "updated_at" for f in model._meta.concrete_fields):
+        # The model first: a body is parsed only where it may carry the version (a DELETE with a body
+        # the view has no parser for stays a plain DELETE).
+        if any(f.name == "updated_at" for f in model._meta.concrete_fields) and isinstance(request.data, dict):
             value = request.data.get("updated_at")
             if value:
                 return str(value)
         return None
+
+    def _lock_for_precondition(self, instance: Any) -> None:
+        """Locks the row (a viewset whose writes lock a parent row first overrides this, same order)."""
+        list(type(instance)._base_manager.select_for_update().filter(pk=instance.pk).values_list("pk", flat=True))
 
     def _check_precondition(self) -> None:
         expected = self._expected_version()
@@ -100,7 +115,7 @@ class OptimisticLockMixin:
         instance = self.get_object()  # type: ignore[attr-defined]
         # Lock the row, then read it again: a concurrent writer holding the same version waits here
         # until the first one commits, then sees the new version.
-        list(type(instance)._base_manager.select_for_update().filter(pk=instance.pk).values_list("pk", flat=True))
+        self._lock_for_precondition(instance)
         instance = self.get_object()  # type: ignore[attr-defined]
         if not self._matches(instance, expected):
             raise StaleVersion()
@@ -117,13 +132,28 @@ class OptimisticLockMixin:
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._with_etag(super().retrieve(request, *args, **kwargs))  # type: ignore[misc]
 
+
+class PreconditionUpdateMixin(VersionedObjectMixin):
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self._check_precondition()
         return self._with_etag(super().update(request, *args, **kwargs))  # type: ignore[misc]
 
+
+class PreconditionDestroyMixin(VersionedObjectMixin):
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self._check_precondition()
         return super().destroy(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class OptimisticLockMixin(PreconditionUpdateMixin, PreconditionDestroyMixin):
+    pass
+
+
+def fields_version(instance: models.Model) -> str:
+    """A version from the row's own columns: for records whose representation shows related names
+    (a firm's name, a user's name) that change without the record changing."""
+    values = {field.attname: field.value_from_object(instance) for field in instance._meta.concrete_fields}
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 class ScopedModelViewSet(OptimisticLockMixin, ScopedQuerysetMixin, viewsets.ModelViewSet):

@@ -37,6 +37,7 @@ _ALWAYS = {
     "406": _error("The Accept header asks for a format this operation does not produce."),
     "503": _error("The database is temporarily unavailable; retry after the Retry-After seconds."),
 }
+THROTTLED = _error("Too many requests; retry after the Retry-After seconds.")
 _NOT_FOUND = {"404": _error("No such object (or page of a list), or it is outside the caller's scope.")}
 _WRITE = {
     "409": _error("The change conflicts with existing data or with a newer version of the record."),
@@ -88,13 +89,14 @@ def _without_double_blank(schema: Any) -> Any:
 
 class SeedbedAutoSchema(AutoSchema):
     def get_override_parameters(self) -> list[Any]:
-        from apps.core.api.base import OptimisticLockMixin
+        from apps.core.api.base import PreconditionDestroyMixin, PreconditionUpdateMixin, VersionedObjectMixin
 
         parameters = list(super().get_override_parameters())
+        action = getattr(self.view, "action", None)
         if (
-            isinstance(self.view, OptimisticLockMixin)
-            and self.method in ("PUT", "PATCH", "DELETE")
-            and getattr(self.view, "action", None) in ("update", "partial_update", "destroy")
+            (isinstance(self.view, PreconditionUpdateMixin) and action in ("update", "partial_update"))
+            or (isinstance(self.view, PreconditionDestroyMixin) and action == "destroy")
+            or (isinstance(self.view, VersionedObjectMixin) and action in self.view.precondition_actions)
         ):
             parameters.append(IF_MATCH)
         return parameters

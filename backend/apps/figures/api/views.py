@@ -15,7 +15,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core import audit
-from apps.core.api.base import ScopedQuerysetMixin, StableOrderingFilter
+from apps.core.api.base import (
+    PreconditionDestroyMixin,
+    PreconditionUpdateMixin,
+    ScopedQuerysetMixin,
+    StableOrderingFilter,
+    fields_version,
+)
 from apps.core.i18n import t
 from apps.core.permissions import ADMIN, ENTERPRISE, STAFF
 from apps.figures import selectors, services, uploads
@@ -35,6 +41,7 @@ REVIEWERS = frozenset({ADMIN, STAFF})
 
 
 class _FiguresViewSet(
+    PreconditionUpdateMixin,
     ScopedQuerysetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -48,7 +55,14 @@ class _FiguresViewSet(
 
     write_roles = frozenset({ADMIN, STAFF, ENTERPRISE})
     action_write_roles = {"verify": REVIEWERS, "reject": REVIEWERS}
+    # Edits, verify and reject honour If-Match (the ETag a read returned): a proposal changed meanwhile
+    # is 409 `stale`, so nobody verifies or overwrites values they have not seen.
+    precondition_actions = frozenset({"verify", "reject"})
     filter_backends = [DjangoFilterBackend, StableOrderingFilter]
+
+    def _lock_for_precondition(self, instance: Any) -> None:
+        # The services lock the firm before its figures; the same order here, or two writers deadlock.
+        services.lock_firm_figures(instance)
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = services.figures_submit(
@@ -66,12 +80,14 @@ class _FiguresViewSet(
         )
 
     def _review_response(self, figure: FigureVersion) -> Response:
-        return Response(self.get_serializer(figure).data)
+        return self._with_etag(Response(self.get_serializer(figure).data))
 
     @extend_schema(request=FigureVerifySerializer)
     @action(detail=True, methods=["post"])
     def verify(self, request: Request, pk: str | None = None) -> Response:
-        """Staff accept a proposal: rules and reports now use it; the previous verified version is superseded."""
+        """Staff accept a proposal: rules and reports now use it; the previous verified version is superseded.
+        With `If-Match`, a proposal edited since it was read is 409 `stale` and stays as it is."""
+        self._check_precondition()
         figure = self.get_object()
         data = FigureVerifySerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -83,7 +99,9 @@ class _FiguresViewSet(
     @extend_schema(request=FigureRejectSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:
-        """Staff send a proposal back with a reason. It stays on record; the firm may submit again."""
+        """Staff send a proposal back with a reason. It stays on record; the firm may submit again.
+        With `If-Match`, a proposal edited since it was read is 409 `stale` and stays as it is."""
+        self._check_precondition()
         figure = self.get_object()
         data = FigureRejectSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -150,6 +168,7 @@ class DownloadRenderer(renderers.BaseRenderer):
 
 
 class EvidenceFileViewSet(
+    PreconditionDestroyMixin,
     ScopedQuerysetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -175,6 +194,10 @@ class EvidenceFileViewSet(
 
     def scope(self, user: Any) -> Any:
         return selectors.evidence_visible_to(user)
+
+    def _version(self, instance: Any) -> str:
+        # The file's own columns: a renamed firm or uploader does not make a held ETag stale.
+        return fields_version(instance)
 
     @extend_schema(request={"multipart/form-data": EvidenceUploadSerializer}, responses={201: EvidenceFileSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -14,7 +14,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core import audit
-from apps.core.api.base import ScopedModelViewSet, ScopedQuerysetMixin, ScopedReadOnlyViewSet
+from apps.core.api.base import (
+    PreconditionDestroyMixin,
+    ScopedModelViewSet,
+    ScopedQuerysetMixin,
+    ScopedReadOnlyViewSet,
+    fields_version,
+)
 from apps.core.permissions import ADMIN, ALL_ROLES, ENTERPRISE, STAFF, PublicEndpoint
 from apps.flags import calendar, jobs, selectors, services
 from apps.flags.api.serializers import (
@@ -231,6 +237,7 @@ class FigureRequirementViewSet(ScopedModelViewSet):
 
 
 class DeadlineCompletionViewSet(
+    PreconditionDestroyMixin,
     ScopedQuerysetMixin,
     mixins.CreateModelMixin,
     mixins.DestroyModelMixin,
@@ -246,6 +253,11 @@ class DeadlineCompletionViewSet(
 
     def scope(self, user: Any) -> Any:
         return selectors.deadline_completions_visible_to(user)
+
+    def _version(self, instance: Any) -> str:
+        # The mark's own columns (GET answers with it as ETag; DELETE honours If-Match): a renamed
+        # deadline does not make a held ETag stale.
+        return fields_version(instance)
 
     def perform_create(self, serializer: Any) -> None:
         values = serializer.validated_data
