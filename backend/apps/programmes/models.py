@@ -238,7 +238,12 @@ class EffectivePeriod(Func):
             parts.append(sql)
             params.extend(expression_params)
         start, until, revoked, superseded = parts
-        return f"daterange({start}, LEAST({until}, {revoked} - 1, {superseded} - 1), '[]')", params
+        # The casts are no-ops on the columns, but let Django validate the expression with literal values
+        # (full_clean): `NULL - 1` alone is an integer, which LEAST cannot match with a date.
+        return (
+            f"daterange({start}, LEAST({until}, CAST({revoked} AS date) - 1, CAST({superseded} AS date) - 1), '[]')",
+            params,
+        )
 
 
 class SingletonRange(Func):
