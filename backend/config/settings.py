@@ -131,7 +131,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.StandardPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        # Client ordering with the key as the last tie-breaker: page 2 never repeats a row of page 1.
+        "apps.core.api.ordering.StableOrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "apps.core.api.schema.SeedbedAutoSchema",
     "EXCEPTION_HANDLER": "apps.core.exceptions.api_exception_handler",

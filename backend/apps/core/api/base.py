@@ -10,23 +10,14 @@ from typing import Any
 from django.db import models
 from django.utils import translation
 from django.utils.dateparse import parse_datetime
-from rest_framework import filters, serializers, viewsets
+from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core import audit
+from apps.core.api.ordering import StableOrderingFilter  # noqa: F401 - imported from here by the apps
 from apps.core.exceptions import Conflict
 from apps.core.i18n import t
-
-
-class StableOrderingFilter(filters.OrderingFilter):
-    """Client ordering with the primary key as the last tie-breaker: pages never shuffle."""
-
-    def get_ordering(self, request: Request, queryset: models.QuerySet[Any], view: Any) -> list[str]:
-        ordering = list(super().get_ordering(request, queryset, view) or [])
-        if not any(field.lstrip("-") in {"pk", "id"} for field in ordering):
-            ordering.append("id")
-        return ordering
 
 
 class ScopedQuerysetMixin:
@@ -76,6 +67,12 @@ class VersionedObjectMixin:
             data = self.get_serializer(instance).data  # type: ignore[attr-defined]
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
+    def _has_updated_at(self) -> bool:
+        # The serializer's model: no need to build the scoped queryset (which may query the caller's zones).
+        meta = getattr(self.get_serializer_class(), "Meta", None)  # type: ignore[attr-defined]
+        model = getattr(meta, "model", None)
+        return model is not None and any(f.name == "updated_at" for f in model._meta.concrete_fields)
+
     def _matches(self, instance: Any, expected: str) -> bool:
         if expected == "*":
             return True
@@ -124,6 +121,10 @@ class VersionedObjectMixin:
         if response.status_code < 300 and isinstance(response.data, dict) and "id" in response.data:
             # An object the caller may not read back gets no ETag.
             with contextlib.suppress(Exception):
+                stamp = response.data.get("updated_at")
+                if isinstance(stamp, str) and stamp and self._has_updated_at():
+                    response["ETag"] = f'"{stamp}"'  # the version just serialized: no second read
+                    return response
                 lookup = self.lookup_url_kwarg or self.lookup_field  # type: ignore[attr-defined]
                 self.kwargs.setdefault(lookup, response.data["id"])  # type: ignore[attr-defined]
                 response["ETag"] = f'"{self._version(self.get_object())}"'  # type: ignore[attr-defined]
