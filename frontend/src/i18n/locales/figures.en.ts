@@ -40,6 +40,14 @@ export default {
     emptyAnnual: "No annual figures yet. Use “Submit annual figures” for last year's revenue, R&D expense and so on.",
     emptyMonthly: "No monthly figures yet. Use “Submit monthly figures” for year-to-date revenue and output value.",
     period: "{month}/{year}",
+    // Headers of the annual figures table: short enough for one line at 1280 px (the form keeps the full names).
+    columns: {
+      operating_revenue: "Revenue",
+      main_business_revenue: "Main business",
+      rd_expense: "R&D expense",
+      net_profit: "Net profit",
+      total_assets: "Total assets",
+    },
     fields: {
       operating_revenue: "Operating revenue",
       main_business_revenue: "Main business revenue",

@@ -40,6 +40,13 @@ export default {
     emptyAnnual: "暂无年度数据。点“填报年度数据”提交上一会计年度的营业收入、研发费用等。",
     emptyMonthly: "暂无月度数据。点“填报月度数据”提交本年累计主营业务收入和工业总产值。",
     period: "{year} 年 {month} 月",
+    columns: {
+      operating_revenue: "营业收入",
+      main_business_revenue: "主营业务收入",
+      rd_expense: "研发费用",
+      net_profit: "净利润",
+      total_assets: "资产总额",
+    },
     fields: {
       operating_revenue: "营业收入",
       main_business_revenue: "主营业务收入",

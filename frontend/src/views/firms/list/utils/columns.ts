@@ -17,9 +17,9 @@ export interface FirmColumn {
 }
 
 export const FIRM_COLUMNS: FirmColumn[] = [
-  { key: "name", label: "firm.fields.name", ordering: "name", minWidth: 220, text: (f) => f.name },
+  { key: "name", label: "firm.fields.name", ordering: "name", minWidth: 200, text: (f) => f.name },
   { key: "uscc", label: "firm.fields.uscc", ordering: "uscc", width: 172, text: (f) => f.uscc },
-  { key: "zone", label: "firm.fields.zone", width: 120, text: (f) => f.zone_name },
+  { key: "zone", label: "firm.fields.zone", width: 104, text: (f) => f.zone_name },
   {
     key: "industry",
     label: "firm.fields.industry",
@@ -63,7 +63,7 @@ export const FIRM_COLUMNS: FirmColumn[] = [
   {
     key: "assigned_staff",
     label: "firm.fields.assigned_staff",
-    width: 100,
+    width: 120,
     text: (f) => f.assigned_staff_name ?? "",
   },
   { key: "address", label: "firm.fields.address", minWidth: 200, text: (f) => f.address ?? "" },
