@@ -3,7 +3,7 @@
     cd backend && DATABASE_URL=postgresql://postgres@127.0.0.1:5432/seedbed_flags \\
         ../.venv/bin/python manage.py bench_scan [--firms 200000] [--refill]
 
-It never touches the database DATABASE_URL names: it works in `<name>_bench` on the same server
+It never touches the database DATABASE_URL names: it works in `<name>_scan_bench` on the same server
 (created here and marked with a comment; reused when it already holds the requested fill; refused
 when it exists, holds tables and was not created by this command). The fill is set-based SQL
 (generate_series) with the history triggers off for the generated rows only, inside the fill's
@@ -64,7 +64,8 @@ EMPTIED = (
 
 
 def bench_name(name: str) -> str:
-    return name if name.endswith("_bench") else f"{name}_bench"
+    # Its own suffix: bench_firms uses `<name>_bench` and would refuse a database filled by this one.
+    return name if name.endswith("_scan_bench") else f"{name}_scan_bench"
 
 
 class Command(BaseCommand):
