@@ -65,7 +65,7 @@ export default {
         levels: "Levels",
         validity_kind: "Validity",
         validity_years: "Years valid",
-        renewal_lead_days: "Renewal reminders (days before)",
+        renewal_lead_days: "Reminders (days before)",
         // A table column header: shorter than the form label above.
         renewal_lead_days_column: "Reminders (days)",
         active: "Active",
