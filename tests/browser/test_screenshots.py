@@ -89,6 +89,8 @@ def test_screenshots_of_the_main_pages(live_server: Any, browser: Any) -> None:
             page.locator("[data-test=field-reason]").fill("企业来函更正地址")
             page.locator("[data-test=basic-save]").click()
             expect(page.locator("[data-test=basic-address]")).to_contain_text("A 栋")
+            # let the "saved" message fade, or it sits beside the error in firm-edit-error.zh.png
+            expect(page.locator(".el-message")).to_have_count(0, timeout=10_000)
         page.locator("[data-test=basic-edit]").click()
         page.locator("[data-test=field-uscc]").fill("91110000100000589B")
         page.locator("[data-test=basic-save]").click()

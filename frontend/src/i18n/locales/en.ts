@@ -35,6 +35,7 @@ const en: Messages = {
     actions: "Actions",
     index: "No.",
     paren: " ({text})",
+    labelled: "{label}: {value}",
     yes: "Yes",
     no: "No",
     none: "—",

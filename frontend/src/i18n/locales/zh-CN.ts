@@ -33,6 +33,7 @@ const zhCN = {
     actions: "操作",
     index: "序号",
     paren: "（{text}）",
+    labelled: "{label}：{value}",
     yes: "是",
     no: "否",
     none: "—",
