@@ -17,7 +17,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.core.datacache import cached_on_data
 from apps.core.permissions import ADMIN, STAFF, VIEWER, role_of
@@ -93,7 +93,9 @@ def live_report(
     if with_members or raw_columns is not None:
         return compute.report(year, scope, with_members=with_members, raw_columns=raw_columns)
     # The numbers alone (what the highlights page shows): cached until the data changes.
-    return cached_on_data(("highlights", year, scope.key), lambda: compute.report(year, scope))
+    # The language too, should a label ever be translated per request (the report's are Chinese today).
+    key = ("highlights", year, scope.key, translation.get_language())
+    return cached_on_data(key, lambda: compute.report(year, scope))
 
 
 # ---------------------------------------------------------------- the firms behind a number
