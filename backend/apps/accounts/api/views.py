@@ -65,6 +65,13 @@ def _throttled(message: Any, wait: int) -> Throttled:
     return _Throttled(message, wait)
 
 
+def _throttled_for(retry_after: int, what_zh: str, what_en: str) -> Throttled:
+    """429 with when to try again, in whole minutes: '<what>，请 N 分钟后再试。' / '<what>; try again in N min.'"""
+    minutes = max(1, round(retry_after / 60))
+    message = t(f"{what_zh}，请 {minutes} 分钟后再试。", f"{what_en}; try again in {minutes} min.")
+    return _throttled(message, retry_after)
+
+
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class LoginView(APIView):
     """Session login for the browser. Too many failures for one username lock it for a while."""
@@ -84,14 +91,7 @@ class LoginView(APIView):
                 request=request._request,
             )
         except services.LoginThrottled as exc:
-            minutes = max(1, round(exc.retry_after / 60))
-            raise _throttled(
-                t(
-                    f"登录失败次数过多，请 {minutes} 分钟后再试。",
-                    f"Too many failed logins; try again in {minutes} min.",
-                ),
-                exc.retry_after,
-            ) from exc
+            raise _throttled_for(exc.retry_after, "登录失败次数过多", "Too many failed logins") from exc
         if user is None:
             raise LoginFailed()
         login(request._request, user)
@@ -126,14 +126,7 @@ class PasswordResetRequestView(APIView):
         try:
             services.password_reset_throttle(email=data.validated_data["email"], ip=_client_ip(request))
         except services.ResetThrottled as exc:
-            minutes = max(1, round(exc.retry_after / 60))
-            raise _throttled(
-                t(
-                    f"重置密码的请求过于频繁，请 {minutes} 分钟后再试。",
-                    f"Too many password-reset requests; try again in {minutes} min.",
-                ),
-                exc.retry_after,
-            ) from exc
+            raise _throttled_for(exc.retry_after, "重置密码的请求过于频繁", "Too many password-reset requests") from exc
         services.password_reset_request(email=data.validated_data["email"])
         message = t(
             "如果该邮箱属于某个账户，我们已向它发送重置密码的链接，请查收。",
