@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
+from apps.figures.models import AnnualFigures
 from apps.flags.jobs import run_job
 from apps.flags.models import EligibilityMemo, Flag, JobRun
 from apps.flags.services import flag_act
 from apps.rules.models import RuleSet
-from apps.figures.models import AnnualFigures
 from tests.rules.factories import M, firm_with, hnte_ready
 
 pytestmark = pytest.mark.django_db
