@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.programmes.models import Programme, ProgrammeDeadline
@@ -14,7 +15,12 @@ from tests.factories import FirmFactory
 from tests.flags.conftest import cert_ending
 
 pytestmark = pytest.mark.django_db
-TODAY = dt.date.today()
+
+
+def today() -> dt.date:
+    """The app's today (Asia/Shanghai), read when a test runs, not when the module is collected:
+    a run that crosses midnight there would otherwise compare with yesterday."""
+    return timezone.localdate()
 
 
 def parse(body: bytes) -> list[dict[str, Any]]:
@@ -80,8 +86,8 @@ def feed_of(client: Any) -> tuple[str, bytes]:
 def test_feed_is_valid_icalendar_with_only_my_deadlines(park, as_user):
     park.firm_a.name = "重庆甲方, 科技; 有限公司\\测试"  # characters iCalendar must escape
     park.firm_a.save()
-    mine = cert_ending(park.firm_a, "HNTE", 40, today=TODAY)
-    theirs = cert_ending(park.firm_b, "HNTE", 50, today=TODAY)
+    mine = cert_ending(park.firm_a, "HNTE", 40, today=today())
+    theirs = cert_ending(park.firm_b, "HNTE", 50, today=today())
     FirmFactory(name="一家名字很长很长很长很长很长很长很长很长很长很长很长很长很长很长很长很长的公司")
     _, body = feed_of(as_user(park.ent_a))
     assert b"\r\n " in body, "long lines are folded"

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from apps.core.models import Change
 from apps.programmes.models import Certification
@@ -14,7 +15,12 @@ from tests.programmes.factories import CertificationFactory, programme
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/certifications/"
-TODAY = dt.date.today()
+
+
+def today() -> dt.date:
+    """The app's today (Asia/Shanghai), read when a test runs, not when the module is collected:
+    a run that crosses midnight there would otherwise compare with yesterday."""
+    return timezone.localdate()
 
 
 def award(park, **extra):
@@ -266,12 +272,12 @@ def test_expires_within_days_lists_what_needs_renewal(park, as_user):
     def hnte(firm, start, **kw):
         return CertificationFactory(firm=firm, certificate_date=start, **kw)
 
-    soon = hnte(park.firm_a, TODAY - dt.timedelta(days=3 * 365 - 40))
-    later = hnte(park.firm_b, TODAY - dt.timedelta(days=3 * 365 - 200))
-    successor_start = TODAY - dt.timedelta(days=5)
+    soon = hnte(park.firm_a, today() - dt.timedelta(days=3 * 365 - 40))
+    later = hnte(park.firm_b, today() - dt.timedelta(days=3 * 365 - 200))
+    successor_start = today() - dt.timedelta(days=5)
     renewed = hnte(
         park.firm_a,
-        TODAY - dt.timedelta(days=3 * 365 - 20),
+        today() - dt.timedelta(days=3 * 365 - 20),
         programme=programme("LITTLE_GIANT"),
         superseded_on=successor_start,
     )
@@ -287,7 +293,7 @@ def test_expires_within_days_lists_what_needs_renewal(park, as_user):
 
 def test_expired_without_successor(park, as_user):
     lapsed = CertificationFactory(firm=park.firm_a, certificate_date=dt.date(2018, 11, 28))
-    recent = TODAY - dt.timedelta(days=100)
+    recent = today() - dt.timedelta(days=100)
     renewed = CertificationFactory(firm=park.firm_b, certificate_date=dt.date(2018, 11, 28), superseded_on=recent)
     CertificationFactory(firm=park.firm_b, certificate_date=recent, renews=renewed)
     # Followed by a later award that was not entered as its renewal: not "without successor" either.
@@ -309,7 +315,7 @@ def test_expired_without_successor(park, as_user):
 
 
 def test_filters_by_programme_level_zone_state_year_and_firm(park, as_user):
-    a = CertificationFactory(firm=park.firm_a, certificate_date=TODAY - dt.timedelta(days=30))
+    a = CertificationFactory(firm=park.firm_a, certificate_date=today() - dt.timedelta(days=30))
     b = CertificationFactory(firm=park.firm_b, programme=programme("SRDI"), certificate_date=dt.date(2019, 8, 20))
     c = CertificationFactory(
         firm=park.firm_b,

@@ -7,25 +7,33 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tests.factories import FirmFactory
 from tests.programmes.factories import CertificationFactory, programme
 
 pytestmark = pytest.mark.django_db
 
-TODAY = dt.date.today()
+
+def today() -> dt.date:
+    """The app's today (Asia/Shanghai), read when a test runs, not when the module is collected:
+    a run that crosses midnight there would otherwise compare with yesterday."""
+    return timezone.localdate()
 
 
 def _scene(park):
-    hnte = CertificationFactory(firm=park.firm_a, certificate_date=TODAY - dt.timedelta(days=400))
+    hnte = CertificationFactory(firm=park.firm_a, certificate_date=today() - dt.timedelta(days=400))
     tsme = CertificationFactory(
-        firm=park.firm_a, programme=programme("TSME"), certificate_date=dt.date(TODAY.year, 1, 1)
+        firm=park.firm_a, programme=programme("TSME"), certificate_date=dt.date(today().year, 1, 1)
     )
     CertificationFactory(
         firm=park.firm_a, programme=programme("SRDI"), certificate_date=dt.date(2019, 8, 20)
     )  # expired
     revoked = CertificationFactory(
-        firm=park.firm_a, programme=programme("ISME"), certificate_date=TODAY - dt.timedelta(days=200), revoked_on=TODAY
+        firm=park.firm_a,
+        programme=programme("ISME"),
+        certificate_date=today() - dt.timedelta(days=200),
+        revoked_on=today(),
     )
     return hnte, tsme, revoked
 
@@ -38,8 +46,8 @@ def test_titles_are_the_certifications_valid_today(park, as_user):
     assert titles["HNTE"]["programme_name"] == "高新技术企业"
     assert titles["HNTE"]["level"] == "national"
     assert titles["HNTE"]["valid_until"] == hnte.valid_until.isoformat()
-    assert titles["HNTE"]["days_left"] == (hnte.valid_until - TODAY).days
-    assert titles["TSME"]["valid_until"] == f"{TODAY.year}-12-31"
+    assert titles["HNTE"]["days_left"] == (hnte.valid_until - today()).days
+    assert titles["TSME"]["valid_until"] == f"{today().year}-12-31"
 
 
 def test_ladders_show_every_rung_and_the_highest_one_held(park, as_user):
