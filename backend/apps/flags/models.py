@@ -140,12 +140,6 @@ class Flag(models.Model):
 ELIGIBILITY_KINDS = ("eligible", "upgrade_candidate", "near_miss")
 
 
-def forget_eligibility(firm_ids: list[int]) -> None:
-    """A person resolved or reopened one of these firms' eligibility flags: evaluate them at the next scan
-    (a resolved flag whose condition holds is reopened then; a reopened one whose condition cleared, resolved)."""
-    EligibilityMemo.objects.filter(firm_id__in=firm_ids).delete()
-
-
 class EligibilityMemo(models.Model):
     """What the nightly eligibility pass last saw of a firm, so that an unchanged firm is not evaluated again.
 

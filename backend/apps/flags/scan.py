@@ -31,6 +31,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
+from apps.core.db import local_settings
 from apps.flags import conf
 from apps.flags.detectors import (
     SQL_FINDING_COLUMNS,
@@ -286,13 +287,10 @@ def _merge(
     # Hash joins for the merge, whatever the statistics say: on a first night flags_flag's statistics
     # say "empty" while the batch fills it, and a nested loop over a table believed empty turns
     # quadratic. Every join below is between sets of a batch's size, where hashing is right.
-    cursor.execute("SELECT current_setting('enable_nestloop')")
-    (previous,) = cursor.fetchone()
-    cursor.execute("SELECT set_config('enable_nestloop', 'off', true)")  # this transaction only
-    touched = _merge_statements(cursor, today=today, ids=ids, firm_range=firm_range, kinds=kinds, run=run,
-                                totals=totals)  # fmt: skip
+    with local_settings(cursor, enable_nestloop="off"):
+        touched = _merge_statements(cursor, today=today, ids=ids, firm_range=firm_range, kinds=kinds, run=run,
+                                    totals=totals)  # fmt: skip
     # The messages start from the few flags written: index lookups (nested loops) are right again.
-    cursor.execute("SELECT set_config('enable_nestloop', %s, true)", [previous])
     if not touched:
         return 0
     cursor.execute(f"ANALYZE {TOUCHED}")

@@ -38,12 +38,12 @@ from apps.flags.models import (
     NON_FINAL_STATES,
     CalendarFeed,
     DeadlineCompletion,
+    EligibilityMemo,
     EmailDelivery,
     Flag,
     FlagState,
     NotificationPreference,
     Resolution,
-    forget_eligibility,
 )
 from apps.programmes.models import ProgrammeDeadline
 from apps.registry.models import Firm
@@ -106,6 +106,12 @@ def check_snooze_until(until: dt.date | None, today: dt.date | None = None) -> d
             {"until": [t("最多暂缓一年。", f"A flag can be snoozed for at most {MAX_SNOOZE_DAYS} days.")]}
         )
     return until
+
+
+def forget_eligibility(firm_ids: list[int]) -> None:
+    """A person resolved or reopened one of these firms' eligibility flags: evaluate them at the next scan
+    (a resolved flag whose condition holds is reopened then; a reopened one whose condition cleared, resolved)."""
+    EligibilityMemo.objects.filter(firm_id__in=firm_ids).delete()
 
 
 def flag_act(

@@ -41,6 +41,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from apps.core.db import local_settings
 from apps.figures.selectors import verified_annual_figures
 from apps.highlights.models import GrowthBasis, ReportLine, TagGroup
 from apps.listing import stages
@@ -273,18 +274,8 @@ def report_session() -> Iterator[None]:
     work_mem = getattr(settings, "SEEDBED_REPORT_WORK_MEM", "64MB")
     if not re.fullmatch(r"[1-9][0-9]*(kB|MB|GB)", work_mem):
         work_mem = "64MB"
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('jit'), current_setting('work_mem')")
-        jit_before, work_mem_before = cursor.fetchone() or ("on", "4MB")
-        cursor.execute("SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true)", [work_mem])
-        try:
-            yield
-        finally:
-            if connection.is_usable() and not connection.needs_rollback:
-                cursor.execute(
-                    "SELECT set_config('jit', %s, true), set_config('work_mem', %s, true)",
-                    [jit_before, work_mem_before],
-                )
+    with transaction.atomic(), connection.cursor() as cursor, local_settings(cursor, jit="off", work_mem=work_mem):
+        yield
 
 
 def _fetch(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:

@@ -40,8 +40,9 @@ from typing import Any
 from django.db import connection
 from django.db.models import Model, Q, QuerySet
 
+from apps.core.db import local_settings
 from apps.figures.models import FigureState, MonthlyFigures
-from apps.flags.detectors import Finding, ScanContext, SqlFindings, ThenSql, register_detector
+from apps.flags.detectors import SQL_FINDING_COLUMNS, Finding, ScanContext, SqlFindings, ThenSql, register_detector
 from apps.flags.models import ELIGIBILITY_KINDS, NON_FINAL_STATES, EligibilityMemo, Flag
 from apps.programmes.models import Certification, DeadlineKind, Programme
 from apps.programmes.selectors import deadlines_in_year
@@ -81,16 +82,6 @@ def firms_in_park(ctx: ScanContext) -> QuerySet[Firm]:
 
 # ------------------------------------------------------------------------------------------------
 # threshold_reached
-
-
-def _narrowed(rows: QuerySet[Any], ctx: ScanContext) -> QuerySet[Any]:
-    """Rows with a firm_id, narrowed to the context's firms on their own column (an index range for a
-    batch, instead of reading every firm's rows and joining them to the batch)."""
-    if ctx.firm_range is not None:
-        return rows.filter(firm_id__gte=ctx.firm_range[0], firm_id__lte=ctx.firm_range[1])
-    if ctx.firm_ids is not None:
-        return rows.filter(firm_id__in=list(ctx.firm_ids))
-    return rows
 
 
 def _next_month_day(year: int, month: int, day: int) -> dt.date:
@@ -146,11 +137,8 @@ def above_size_reached(ctx: ScanContext) -> Iterable[Finding]:
           )
         ORDER BY m.firm_id, m.year DESC, m.month
     """  # noqa: S608 - table names are ours, every value is a parameter
-    with connection.cursor() as cursor:
-        # A batch's few thousand rows: parallel workers would each redo the firm side of the join.
-        cursor.execute("SELECT current_setting('max_parallel_workers_per_gather')")
-        (parallel,) = cursor.fetchone()
-        cursor.execute("SELECT set_config('max_parallel_workers_per_gather', '0', true)")
+    # A batch's few thousand rows: parallel workers would each redo the firm side of the join.
+    with connection.cursor() as cursor, local_settings(cursor, max_parallel_workers_per_gather="0"):
         cursor.execute(
             query,
             [
@@ -167,7 +155,6 @@ def above_size_reached(ctx: ScanContext) -> Iterable[Finding]:
             ],
         )
         rows = cursor.fetchall()
-        cursor.execute("SELECT set_config('max_parallel_workers_per_gather', %s, true)", [parallel])
     version = rule_set.version()
     for firm_id, year, month, revenue, minimum, industry in rows:
         entry = threshold_for_industry(thresholds, industry) or {}
@@ -255,7 +242,7 @@ def _restated(ctx: ScanContext, kind: str, memo: _Memo | None) -> SqlFindings | 
     """The findings of the firms the pass did not evaluate: their non-final flags of `kind`, as they are."""
     if memo is None or not memo.kept:
         return None
-    columns = "firm_id, kind, programme_code, subject, due_date, severity, evidence, ladder_point"
+    columns = ", ".join(SQL_FINDING_COLUMNS)
     return SqlFindings(
         f"SELECT {columns} FROM {Flag._meta.db_table}"  # noqa: S608 - our table, values are params
         " WHERE state = ANY(%s::text[]) AND kind = %s AND firm_id = ANY(%s::bigint[])",
@@ -450,14 +437,11 @@ def _firm_digest(config: bytes, year: int, facts: Facts) -> str:
 
 
 def _dated(results: list[ProgrammeResult]) -> bool:
-    """Whether an outcome depended on the day: a criterion reading the date that is not (yet) met."""
+    """Whether an outcome depended on the day: a criterion reading the date that is not (yet) met. The
+    requirements hold what a stopped evaluation looked at; the results, a complete one's indicators too."""
     for result in results:
-        for requirement in result.requirements:
-            for member in requirement.members:
-                metric = member.compiled.metric
-                if metric is not None and metric.reads_date and member.outcome.status != MET:
-                    return True
-        for item in result.results:
+        looked_at = [m for r in result.requirements for m in r.members] + result.results
+        for item in looked_at:
             metric = item.compiled.metric
             if metric is not None and metric.reads_date and item.outcome.status != MET:
                 return True

@@ -67,10 +67,10 @@ class VersionedObjectMixin:
             data = self.get_serializer(instance).data  # type: ignore[attr-defined]
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
-    def _has_updated_at(self) -> bool:
-        # The serializer's model: no need to build the scoped queryset (which may query the caller's zones).
-        meta = getattr(self.get_serializer_class(), "Meta", None)  # type: ignore[attr-defined]
-        model = getattr(meta, "model", None)
+    def _has_updated_at(self, model: Any = None) -> bool:
+        if model is None:
+            # The serializer's model: no need to build the scoped queryset (it may query the caller's zones).
+            model = getattr(getattr(self.get_serializer_class(), "Meta", None), "model", None)  # type: ignore[attr-defined]
         return model is not None and any(f.name == "updated_at" for f in model._meta.concrete_fields)
 
     def _matches(self, instance: Any, expected: str) -> bool:
@@ -92,10 +92,9 @@ class VersionedObjectMixin:
         header = request.headers.get("If-Match", "").strip()
         if header:
             return header.removeprefix("W/").strip('"')
-        model = self.get_queryset().model  # type: ignore[attr-defined]
         # The model first: a body is parsed only where it may carry the version (a DELETE with a body
         # the view has no parser for stays a plain DELETE).
-        if any(f.name == "updated_at" for f in model._meta.concrete_fields) and isinstance(request.data, dict):
+        if self._has_updated_at(self.get_queryset().model) and isinstance(request.data, dict):  # type: ignore[attr-defined]
             value = request.data.get("updated_at")
             if value:
                 return str(value)

@@ -1,0 +1,22 @@
+"""Small PostgreSQL helpers shared by the set-based code paths."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+@contextmanager
+def local_settings(cursor: Any, **values: str) -> Iterator[None]:
+    """Planner or memory settings for the statements of the block only (`set_config(…, true)`), put back
+    to what they were when the block ends. If the block raises they are not touched: the transaction (or
+    savepoint) being rolled back undoes them, and a statement in a failed transaction would only hide
+    the error."""
+    names = list(values)
+    cursor.execute("SELECT " + ", ".join("current_setting(%s)" for _ in names), names)
+    before = cursor.fetchone()
+    pairs = "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in names)
+    cursor.execute(pairs, [x for name in names for x in (name, values[name])])
+    yield
+    cursor.execute(pairs, [x for name, old in zip(names, before, strict=True) for x in (name, old)])
