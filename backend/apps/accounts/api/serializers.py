@@ -109,7 +109,6 @@ class UserSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {"firms": [t("只有企业用户可以关联企业。", "Only enterprise users are linked to firms.")]}
             )
-        self._validate_zones(attrs, role)
         if self.instance is None and not attrs.get("password"):
             raise serializers.ValidationError({"password": [t("新用户必须设置密码。", "A new user needs a password.")]})
         if attrs.get("password"):
@@ -117,6 +116,7 @@ class UserSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
                 validate_password(attrs["password"], user=self.instance)
             except DjangoValidationError as exc:
                 raise serializers.ValidationError({"password": list(exc.messages)}) from exc
+        self._validate_zones(attrs, role)
         return attrs
 
     def _validate_zones(self, attrs: dict[str, Any], role: str | None) -> None:
