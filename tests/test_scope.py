@@ -311,3 +311,17 @@ def test_the_firm_list_query_selects_only_the_assigned_staff_members_name(park: 
         names = {f.pk: str(f.assigned_staff) for f in firms_for_listing(park.admin) if f.assigned_staff_id}
     assert names == {park.firm_b.pk: "王专员"}
     assert len(queries.captured_queries) == 1
+
+
+@pytest.mark.parametrize("who", ["staff", "staff_a", "viewer", "viewer_a"])
+def test_a_calendar_feed_holds_the_deadlines_of_its_owners_scope(park: Any, who: str) -> None:
+    from tests.flags.conftest import cert_ending
+    from tests.flags.test_calendar import feed_of, parse, today
+
+    mine = cert_ending(park.firm_a, "HNTE", 40, today=today())
+    theirs = cert_ending(park.firm_b, "HNTE", 50, today=today())
+    _, body = feed_of(client_for(getattr(park, who)))
+    uids = {e["props"]["UID"][1] for e in parse(body)}
+    assert f"cert-{mine.pk}-ends@seedbed" in uids
+    assert (f"cert-{theirs.pk}-ends@seedbed" in uids) is sees_zone_b(park, who)
+    assert (park.firm_b.name in body.decode()) is sees_zone_b(park, who)
