@@ -325,3 +325,19 @@ def test_a_calendar_feed_holds_the_deadlines_of_its_owners_scope(park: Any, who:
     assert f"cert-{mine.pk}-ends@seedbed" in uids
     assert (f"cert-{theirs.pk}-ends@seedbed" in uids) is sees_zone_b(park, who)
     assert (park.firm_b.name in body.decode()) is sees_zone_b(park, who)
+
+
+@pytest.mark.parametrize("who", ["staff", "staff_a"])
+def test_the_scan_tells_an_assigned_staff_member_only_of_firms_in_their_scope(park: Any, who: str) -> None:
+    from apps.flags.models import Notification, OutboxMessage
+    from tests.flags.conftest import cert_ending, run_scan
+
+    staff = getattr(park, who)
+    Firm.objects.filter(pk=park.firm_b.pk).update(assigned_staff=staff)
+    staff.email = f"{who}@example.com"
+    staff.save()
+    cert_ending(park.firm_b, "HNTE", 20)
+    run_scan(kinds=["renewal_due"])
+    told = Notification.objects.filter(user=staff, firm=park.firm_b).exists()
+    mailed = OutboxMessage.objects.filter(user=staff).exists()
+    assert told is mailed is (who == "staff")
