@@ -67,15 +67,6 @@ class Scope:
             return Q(**{f"{prefix}id__in": list(self.zone_ids)})
         return Q(pk__in=[])
 
-    @property
-    def key(self) -> str:
-        """A cache key part: same key, same data."""
-        if self.all_zones:
-            return f"{self.role}:all"
-        if self.is_park_user:
-            return f"{self.role}:z" + ",".join(map(str, self.zone_ids))
-        return f"{self.role}:f" + ",".join(map(str, self.firm_ids))
-
 
 NOBODY = Scope(role=None)
 
