@@ -1,4 +1,5 @@
-"""Personas: two zones, a firm in each, and a user for every role and scope.
+"""Personas: two zones, a firm in each, and a user for every role and scope (staff and viewers of every
+zone, and of zone A only).
 
 Tests run on real PostgreSQL only: DATABASE_URL, or the embedded server `./seedbed test` starts.
 """
@@ -31,6 +32,7 @@ class Park:
     staff: Any
     staff_a: Any
     viewer: Any
+    viewer_a: Any
     ent_a: Any
     ent_b: Any
 
@@ -45,8 +47,10 @@ def park_objects() -> Park:
     zone_a, zone_b = ZoneFactory(code="zone-a", name="甲区"), ZoneFactory(code="zone-b", name="乙区")
     firm_a = FirmFactory(zone=zone_a, name="重庆甲方科技有限公司")
     firm_b = FirmFactory(zone=zone_b, name="重庆乙方机械有限公司", industry_id="C3422")
-    staff_a = UserFactory(username="staff_a", role="staff")
+    staff_a = UserFactory(username="staff_a", role="staff", all_zones=False)
     staff_a.zones.set([zone_a])
+    viewer_a = UserFactory(username="viewer_a", role="viewer", all_zones=False)
+    viewer_a.zones.set([zone_a])
     ent_a = UserFactory(username="ent_a", role="enterprise")
     ent_a.firms.set([firm_a])
     ent_b = UserFactory(username="ent_b", role="enterprise")
@@ -64,6 +68,7 @@ def park_objects() -> Park:
         staff=UserFactory(username="staff1", role="staff"),
         staff_a=staff_a,
         viewer=UserFactory(username="viewer1", role="viewer"),
+        viewer_a=viewer_a,
         ent_a=ent_a,
         ent_b=ent_b,
     )

@@ -64,6 +64,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     role = Role.STAFF
+    # Park users see every zone unless a test limits them (all_zones=False and zones).
+    all_zones = factory.LazyAttribute(lambda user: user.role != Role.ENTERPRISE)
     password = factory.PostGenerationMethodCall("set_password", "Correct-Horse-9")
 
     @factory.post_generation

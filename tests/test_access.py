@@ -3,7 +3,8 @@
 - an anonymous caller gets 401 everywhere but the login endpoints;
 - firm A's enterprise user gets 404 for firm B's objects, and never sees them in a list;
 - a viewer cannot write anything;
-- staff limited to zone A get 404 for zone B's objects.
+- staff and viewers limited to zone A get 404 for zone B's objects (zone B itself included), and no
+  list or report of theirs names firm B, its contact or zone B (security finding 1).
 New resources are covered automatically; one whose model has no sample below fails the walk.
 """
 
@@ -206,23 +207,44 @@ def test_viewer_cannot_write_anything(walk_park: Any) -> None:
                 assert response.json()["code"] == "permission_denied"
 
 
-def test_zone_limited_staff_do_not_reach_other_zones(walk_park: Any) -> None:
-    client = client_for(walk_park.staff_a)
+def zone_b_secrets(park: Any) -> list[str]:
+    return [park.firm_b.uscc, park.firm_b.name, park.contact_b.phone, park.zone_b.name, park.zone_b.code]
+
+
+@pytest.mark.parametrize("who", ["staff_a", "viewer_a"])
+def test_zone_limited_users_do_not_reach_other_zones(walk_park: Any, who: str) -> None:
+    client = client_for(getattr(walk_park, who))
+    secrets_of_b = zone_b_secrets(walk_park)
     for route in api_routes():
-        if not route.detail or route.name in PUBLIC or route.model in reference_models() or "get" not in route.methods:
+        if route.name in PUBLIC or "get" not in route.methods:
+            continue
+        if not route.detail:
+            response = client.get(url_for(route, None), {"page_size": 500})
+            assert response.status_code in (200, 403), (who, route.name, response.status_code)
+            text = response.content.decode()
+            for secret in secrets_of_b:
+                assert secret not in text, (who, route.name, secret)
+            continue
+        if route.model in reference_models() or route.model.__name__ in {"User", "ApiToken"}:
             continue
         obj = sample_of_firm_b(route.model, walk_park)
-        if obj is None or route.model.__name__ in {"Zone", "User", "ApiToken"}:
+        if obj is None:
             continue
         response = client.get(url_for(route, obj))
-        assert response.status_code in (403, 404), (route.name, response.status_code)
+        assert response.status_code in (403, 404), (who, route.name, response.status_code)
     listed = client.get("/api/v1/firms/").json()
     assert [f["id"] for f in listed["results"]] == [walk_park.firm_a.pk]
+    assert client.get("/api/v1/firms/", {"zone": walk_park.zone_b.pk}).json()["count"] == 0
+
+
+def test_zone_limited_staff_cannot_move_a_firm_to_another_zone(walk_park: Any) -> None:
+    client = client_for(walk_park.staff_a)
     moved = client.patch(f"/api/v1/firms/{walk_park.firm_a.pk}/", {"zone": walk_park.zone_b.pk}, format="json")
     assert moved.status_code == 400
     assert "zone" in moved.json()["errors"]
 
 
-def test_staff_of_every_zone_see_everything(walk_park: Any) -> None:
-    listed = client_for(walk_park.staff).get("/api/v1/firms/").json()
+@pytest.mark.parametrize("who", ["admin", "staff", "viewer"])
+def test_users_of_every_zone_see_everything(walk_park: Any, who: str) -> None:
+    listed = client_for(getattr(walk_park, who)).get("/api/v1/firms/").json()
     assert {f["id"] for f in listed["results"]} == {walk_park.firm_a.pk, walk_park.firm_b.pk}

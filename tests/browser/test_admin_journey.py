@@ -107,6 +107,9 @@ def test_admin_creates_an_enterprise_user_then_deactivates_it(
 
     page.locator("[data-test=user-username]").fill("staff1")  # taken: the server says so by the field
     page.locator("[data-test=user-password]").fill("Kiwi-Lantern-2046")
+    page.locator("[data-test=user-save]").click()  # a staff member needs zones, or "all zones" ticked
+    expect(dialog).to_contain_text("请至少选择一个片区")
+    page.locator("[data-test=user-all-zones]").click()
     page.locator("[data-test=user-save]").click()
     expect(dialog.locator(".el-form-item__error").first).to_contain_text("已存在")
 

@@ -8,7 +8,7 @@ from apps.accounts.models import ApiToken, User
 class UserAdmin(BaseUserAdmin):
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        ("Seedbed", {"fields": ("role", "display_name", "phone", "zones", "firms")}),
+        ("Seedbed", {"fields": ("role", "display_name", "phone", "all_zones", "zones", "firms")}),
     )
     list_display = ("username", "display_name", "role", "is_active")
     list_filter = ("role", "is_active")

@@ -22,7 +22,11 @@ class User(AbstractUser):
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
     display_name = models.CharField(max_length=100, blank=True)
     phone = models.CharField(max_length=40, blank=True)
-    # Staff limited to zones; empty means every zone.
+    # Staff and viewers: every zone (an explicit choice of the administrator), or only `zones`.
+    # Neither means nothing (the user API refuses it); apps.core.scope reads both, nothing else does.
+    all_zones = models.BooleanField(
+        default=False, help_text="Staff and viewers: see every zone (otherwise only the zones listed)."
+    )
     zones = models.ManyToManyField("registry.Zone", blank=True, related_name="staff")
     # Enterprise users see only these firms.
     firms = models.ManyToManyField("registry.Firm", blank=True, related_name="users")

@@ -8,17 +8,16 @@ from rest_framework import permissions
 from rest_framework.request import Request
 
 from apps.core.i18n import t
+from apps.core.scope import ADMIN, ENTERPRISE, STAFF, VIEWER, scope_of
 
-ADMIN, STAFF, VIEWER, ENTERPRISE = "admin", "staff", "viewer", "enterprise"
+__all__ = ["ADMIN", "ALL_ROLES", "ENTERPRISE", "STAFF", "VIEWER", "role_of"]
+
 ALL_ROLES = frozenset({ADMIN, STAFF, VIEWER, ENTERPRISE})
 
 
 def role_of(user: Any) -> str | None:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    if getattr(user, "is_superuser", False):
-        return ADMIN
-    return getattr(user, "role", None)
+    """The caller's role, as their one resolved scope says (apps.core.scope)."""
+    return scope_of(user).role
 
 
 class RolePermission(permissions.BasePermission):

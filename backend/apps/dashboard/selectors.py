@@ -1,8 +1,9 @@
 """The staff console's dashboard in one read: a handful of aggregate queries over what the caller may see.
 
-Scope: administrators, viewers and staff of every zone see the whole park; staff limited to zones
-see their zones (firms, titles, renewals, flags, funnel and trend alike); enterprise users have no
-dashboard (the view refuses them). Every figure matches the list it links to:
+Scope (the caller's one resolved `apps.core.scope.Scope`): administrators, and viewers and staff of
+every zone see the whole park; staff and viewers limited to zones see their zones (firms, titles,
+renewals, flags, funnel and trend alike); enterprise users have no dashboard (the view refuses
+them). Every figure matches the list it links to:
 
 - firms in / out of the park: the firm list's `in_park` filter (left_park_on empty or later than today);
 - titles held and the trend: the highlights' line counts (SPEC §5: valid and in the park on the day),
@@ -20,21 +21,21 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone, translation
 
-from apps.core.permissions import role_of
+from apps.core.scope import scope_of
 from apps.flags.models import NON_FINAL_STATES, Flag, FlagKind, FlagState
 from apps.highlights import compute
 from apps.highlights.selectors import READERS, report_scope_for
 from apps.programmes.models import Certification, Ladder, Programme
 from apps.programmes.selectors import certifications_expiring_within
 from apps.registry.models import Industry, Zone
-from apps.registry.selectors import firms_visible_to, staff_zone_ids
+from apps.registry.selectors import firms_visible_to
 
 RENEWAL_WINDOWS = (30, 90, 180)
 TREND_YEARS = 6
 
 
-def can_see_dashboard(user: Any) -> bool:
-    return role_of(user) in READERS
+def can_see_dashboard(who: Any) -> bool:
+    return scope_of(who).role in READERS
 
 
 def _english() -> bool:
@@ -51,13 +52,15 @@ def _in_park(today: dt.date, prefix: str = "") -> Q:
     return Q(**{f"{prefix}left_park_on__isnull": True}) | Q(**{f"{prefix}left_park_on__gt": today})
 
 
-def dashboard(user: Any, today: dt.date | None = None) -> dict[str, Any]:
+def dashboard(who: Any, today: dt.date | None = None) -> dict[str, Any]:
+    """`who`: the caller's `Scope` (or a user, turned into it)."""
     today = today or timezone.localdate()
-    scope = report_scope_for(user, None)
+    access = scope_of(who)
+    scope = report_scope_for(access, None)
     if scope is None:
         raise PermissionError("no dashboard for this role")
-    firms = firms_visible_to(user)
-    limited = staff_zone_ids(user) if scope.zone_ids is not None else None
+    firms = firms_visible_to(access)
+    limited = access.limited_zones
     english = _english()
 
     totals = firms.aggregate(

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db.models import Model, QuerySet
 
+from apps.core.db import user_columns_shown
 from apps.figures.models import AnnualFigures, EvidenceFile, FigureState, FigureVersion, MonthlyFigures
 from apps.registry.models import Firm
 from apps.registry.selectors import firms_visible_to
@@ -23,16 +24,33 @@ from apps.registry.selectors import firms_visible_to
 _RELATED = ("firm", "firm__zone", "submitted_by", "reviewed_by")
 
 
+# Of the users named next to a record, their name only (never the password hash or the rest of the row).
+def _users_named_only() -> list[str]:
+    return [*user_columns_shown("submitted_by"), *user_columns_shown("reviewed_by")]
+
+
 def annual_figures_visible_to(user: Any) -> QuerySet[AnnualFigures]:
-    return AnnualFigures.objects.filter(firm__in=firms_visible_to(user)).select_related(*_RELATED)
+    return (
+        AnnualFigures.objects.filter(firm__in=firms_visible_to(user))
+        .select_related(*_RELATED)
+        .defer(*_users_named_only())
+    )
 
 
 def monthly_figures_visible_to(user: Any) -> QuerySet[MonthlyFigures]:
-    return MonthlyFigures.objects.filter(firm__in=firms_visible_to(user)).select_related(*_RELATED)
+    return (
+        MonthlyFigures.objects.filter(firm__in=firms_visible_to(user))
+        .select_related(*_RELATED)
+        .defer(*_users_named_only())
+    )
 
 
 def evidence_visible_to(user: Any) -> QuerySet[EvidenceFile]:
-    return EvidenceFile.objects.filter(firm__in=firms_visible_to(user)).select_related("firm", "uploaded_by")
+    return (
+        EvidenceFile.objects.filter(firm__in=firms_visible_to(user))
+        .select_related("firm", "uploaded_by")
+        .defer(*user_columns_shown("uploaded_by"))
+    )
 
 
 FirmsArg = QuerySet[Firm] | Iterable[Firm | int] | None

@@ -440,7 +440,8 @@ def _merge_statements(
 def queue_flag_messages(cursor: Any, touched_table: str) -> tuple[int, int, int]:
     """In-app notifications and outbox messages for the flags listed in `touched_table` (flag_id).
 
-    Recipients: the firm's assigned staff member and its enterprise users, at the flag's ladder
+    Recipients: the firm's assigned staff member (while the firm is in their scope: a zone-limited
+    member assigned a firm of another zone is not told about it) and its enterprise users, at the flag's ladder
     point (an expired flag tells them once, at point 0); administrators for an expired flag still
     open at the escalation point; and every active webhook channel whose zone, programme and kinds
     match. Email follows each user's preference: held for the daily digest, sent at once, or off.
@@ -463,6 +464,9 @@ def queue_flag_messages(cursor: Any, touched_table: str) -> tuple[int, int, int]
             SELECT t.id AS flag_id, t.firm_id, t.kind, u.id AS user_id, u.email, u.role, u.is_superuser,
                    CASE WHEN t.kind = 'expired' THEN 0 ELSE COALESCE(t.ladder_point, 0) END AS point
             FROM t JOIN accounts_user u ON u.id = t.assigned_staff_id AND u.is_active
+            -- only while the firm is in their scope (apps.core.scope): every zone, or the firm's zone
+            WHERE u.role = 'admin' OR u.is_superuser OR u.all_zones
+               OR EXISTS (SELECT 1 FROM accounts_user_zones uz WHERE uz.user_id = u.id AND uz.zone_id = t.zone_id)
             UNION
             SELECT t.id, t.firm_id, t.kind, u.id, u.email, u.role, u.is_superuser,
                    CASE WHEN t.kind = 'expired' THEN 0 ELSE COALESCE(t.ladder_point, 0) END

@@ -1,14 +1,15 @@
 """Reads of the highlights, narrowed to what the caller may see.
 
 Who sees which report (backend/apps/highlights/README.md):
-- administrators, viewers and staff of every zone: the whole park and any zone;
-- staff limited to zones: only their zones. `?zone=` outside them is a 404; without `?zone=`
+- administrators, and viewers and staff of every zone: the whole park and any zone;
+- staff and viewers limited to zones: only their zones. `?zone=` outside them is a 404; without `?zone=`
   the report covers their zones (the union), never the whole park. Published reports: only those
   whose scope lies within their zones.
 - enterprise users: nothing — the highlights are the park's, not a firm's.
 
-The report scope is the same set of firms `apps.registry.selectors.firms_visible_to(user)` gives
-the caller (whole park, or their zones), narrowed further by `?zone=`.
+The report scope is the same set of firms `apps.registry.selectors.firms_visible_to(scope)` gives
+the caller (whole park, or their zones), narrowed further by `?zone=`. Every function takes the
+caller's one resolved `apps.core.scope.Scope` (or a user, turned into it).
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from django.db.models import QuerySet
 from django.utils import timezone, translation
 
 from apps.core.datacache import cached_on_data
-from apps.core.permissions import ADMIN, STAFF, VIEWER, role_of
+from apps.core.db import user_columns_shown
+from apps.core.scope import PARK_ROLES, scope_of
 from apps.highlights import compute
 from apps.highlights.models import PublishedReport, ReportLine, TagGroup
 from apps.registry.models import Zone
-from apps.registry.selectors import staff_zone_ids
 
-READERS = frozenset({ADMIN, STAFF, VIEWER})
+READERS = PARK_ROLES
 BUCKET_NAMES = {
     "opening": ("年初", "Opening"),
     "new": ("新增", "New"),
@@ -39,19 +40,16 @@ BUCKET_NAMES = {
 }
 
 
-def can_read_highlights(user: Any) -> bool:
-    return role_of(user) in READERS
+def can_read_highlights(who: Any) -> bool:
+    return scope_of(who).role in READERS
 
 
-def _limited_zones(user: Any) -> list[int] | None:
-    return staff_zone_ids(user) if role_of(user) == STAFF else None
-
-
-def report_scope_for(user: Any, zone_id: int | None) -> compute.Scope | None:
+def report_scope_for(who: Any, zone_id: int | None) -> compute.Scope | None:
     """The scope of a report the caller asked for, or None when it is outside what they may see."""
-    if not can_read_highlights(user):
+    scope = scope_of(who)
+    if not can_read_highlights(scope):
         return None
-    limited = _limited_zones(user)
+    limited = scope.limited_zones
     if zone_id is not None:
         if (limited is not None and zone_id not in limited) or not Zone.objects.filter(pk=zone_id).exists():
             return None
@@ -65,23 +63,24 @@ def scope_of_published(report: PublishedReport) -> compute.Scope:
     return compute.zones_scope(report.zone_ids) if report.zone_ids else compute.park_scope()
 
 
-def report_lines_visible_to(user: Any) -> QuerySet[ReportLine]:
-    if not can_read_highlights(user):
+def report_lines_visible_to(who: Any) -> QuerySet[ReportLine]:
+    if not can_read_highlights(who):
         return ReportLine.objects.none()
     return ReportLine.objects.prefetch_related("programmes")
 
 
-def tag_groups_visible_to(user: Any) -> QuerySet[TagGroup]:
-    if not can_read_highlights(user):
+def tag_groups_visible_to(who: Any) -> QuerySet[TagGroup]:
+    if not can_read_highlights(who):
         return TagGroup.objects.none()
     return TagGroup.objects.select_related("programme")
 
 
-def published_reports_visible_to(user: Any) -> QuerySet[PublishedReport]:
-    if not can_read_highlights(user):
+def published_reports_visible_to(who: Any) -> QuerySet[PublishedReport]:
+    scope = scope_of(who)
+    if not can_read_highlights(scope):
         return PublishedReport.objects.none()
-    reports = PublishedReport.objects.select_related("published_by")
-    limited = _limited_zones(user)
+    reports = PublishedReport.objects.select_related("published_by").defer(*user_columns_shown("published_by"))
+    limited = scope.limited_zones
     if limited is None:
         return reports
     return reports.filter(zone_ids__len__gt=0, zone_ids__contained_by=limited)

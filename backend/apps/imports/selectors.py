@@ -8,12 +8,15 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from apps.core.db import user_columns_shown
 from apps.core.permissions import ADMIN, STAFF, role_of
 from apps.imports.models import RUNNING, ImportJob, ImportStatus
 
 
 def import_jobs_visible_to(user: Any) -> QuerySet[ImportJob]:
-    jobs = ImportJob.objects.select_related("programme", "uploaded_by", "committed_by")
+    jobs = ImportJob.objects.select_related("programme", "uploaded_by", "committed_by").defer(
+        *user_columns_shown("uploaded_by"), *user_columns_shown("committed_by")
+    )
     role = role_of(user)
     if role == ADMIN:
         return jobs

@@ -209,6 +209,7 @@ def seed_users(zones: dict[str, Zone]) -> dict[str, User]:
             user = User(username=spec["username"], role=spec["role"], display_name=spec["display_name"])
             user.is_staff = spec["role"] == Role.ADMIN
             user.is_superuser = spec["role"] == Role.ADMIN
+            user.all_zones = spec["role"] == Role.ADMIN or (spec["role"] != Role.ENTERPRISE and not spec.get("zones"))
             user.set_password(DEMO_PASSWORD)
             user.save()
             user.zones.set([zones[z] for z in spec.get("zones", [])])

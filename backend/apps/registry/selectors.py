@@ -6,67 +6,66 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from apps.core.db import user_columns_shown
 from apps.core.models import Change
-from apps.core.permissions import ADMIN, ENTERPRISE, STAFF, VIEWER, role_of
+from apps.core.scope import ADMIN, ENTERPRISE, STAFF, scope_of
 from apps.registry.models import Contact, Firm, Industry, JournalEntry, Zone
 
-
-def staff_zone_ids(user: Any) -> list[int] | None:
-    """Zones a staff member is limited to, or None for every zone. Cached on the user for the request."""
-    if hasattr(user, "_seedbed_zone_ids"):
-        cached: list[int] | None = user._seedbed_zone_ids
-        return cached
-    ids: list[int] | None = list(user.zones.values_list("id", flat=True)) or None
-    user._seedbed_zone_ids = ids
-    return ids
+# Every selector takes the caller's `Scope` (apps.core.scope; a user is turned into their cached one)
+# and reads it: none works the role or the zones out again.
+Who = Any  # a `Scope`, or a user (turned into their cached `Scope` by `scope_of`)
 
 
-def firms_visible_to(user: Any) -> QuerySet[Firm]:
-    role = role_of(user)
-    firms = Firm.objects.all()
-    if role in (ADMIN, VIEWER):
-        return firms
-    if role == STAFF:
-        zones = staff_zone_ids(user)
-        return firms if zones is None else firms.filter(zone_id__in=zones)
-    if role == ENTERPRISE:
-        return firms.filter(users=user)
-    return firms.none()
+def firms_visible_to(who: Who) -> QuerySet[Firm]:
+    """The root of every firm-owned scope: the firms of the caller's zones, or their linked firms."""
+    scope = scope_of(who)
+    if scope.role is None:
+        return Firm.objects.none()
+    return Firm.objects.filter(scope.firm_q())
 
 
-def firms_for_listing(user: Any) -> QuerySet[Firm]:
-    return firms_visible_to(user).select_related("zone", "industry", "assigned_staff")
+def firms_for_listing(who: Who) -> QuerySet[Firm]:
+    # The assigned staff member's name only, never the rest of their row (password hash included).
+    return (
+        firms_visible_to(who)
+        .select_related("zone", "industry", "assigned_staff")
+        .defer(*user_columns_shown("assigned_staff"))
+    )
 
 
-def zones_visible_to(user: Any) -> QuerySet[Zone]:
-    role = role_of(user)
-    if role in (ADMIN, VIEWER, STAFF):
-        return Zone.objects.all()
-    if role == ENTERPRISE:
-        return Zone.objects.filter(firms__users=user).distinct()
+def zones_visible_to(who: Who) -> QuerySet[Zone]:
+    scope = scope_of(who)
+    if scope.is_park_user:
+        return Zone.objects.filter(scope.zone_q())
+    if scope.role == ENTERPRISE:
+        return Zone.objects.filter(firms__id__in=list(scope.firm_ids)).distinct()
     return Zone.objects.none()
 
 
-def zones_writable_by(user: Any) -> QuerySet[Zone]:
+def zones_writable_by(who: Who) -> QuerySet[Zone]:
     """Zones a caller may put a firm into: a zone-limited staff member only their own."""
-    if role_of(user) == STAFF and (zones := staff_zone_ids(user)) is not None:
-        return Zone.objects.filter(id__in=zones)
-    if role_of(user) in (ADMIN, STAFF):
-        return Zone.objects.all()
+    scope = scope_of(who)
+    if scope.role in (ADMIN, STAFF):
+        return Zone.objects.filter(scope.zone_q())
     return Zone.objects.none()
 
 
-def industries_visible_to(user: Any) -> QuerySet[Industry]:
-    return Industry.objects.all() if role_of(user) else Industry.objects.none()
+def industries_visible_to(who: Who) -> QuerySet[Industry]:
+    return Industry.objects.all() if scope_of(who).role else Industry.objects.none()
 
 
-def contacts_visible_to(user: Any) -> QuerySet[Contact]:
-    return Contact.objects.filter(firm__in=firms_visible_to(user)).select_related("firm")
+def contacts_visible_to(who: Who) -> QuerySet[Contact]:
+    return Contact.objects.filter(firm__in=firms_visible_to(who)).select_related("firm")
 
 
-def journal_visible_to(user: Any) -> QuerySet[JournalEntry]:
-    if role_of(user) in (ADMIN, STAFF, VIEWER):
-        return JournalEntry.objects.filter(firm__in=firms_visible_to(user)).select_related("firm", "author")
+def journal_visible_to(who: Who) -> QuerySet[JournalEntry]:
+    scope = scope_of(who)
+    if scope.is_park_user:
+        return (
+            JournalEntry.objects.filter(firm__in=firms_visible_to(scope))
+            .select_related("firm", "author")
+            .defer(*user_columns_shown("author"))
+        )
     return JournalEntry.objects.none()
 
 
@@ -79,9 +78,9 @@ _STAFF_ONLY_HISTORY = ("registry_journalentry",)
 _MESSAGE_HISTORY = ("flags_notification", "flags_outboxmessage")
 
 
-def firm_history(*, firm: Firm, user: Any, messages: bool = False) -> QuerySet[Change]:
+def firm_history(*, firm: Firm, user: Who, messages: bool = False) -> QuerySet[Change]:
     changes = Change.objects.filter(firm_id=firm.pk)
-    if role_of(user) == ENTERPRISE:
+    if scope_of(user).role == ENTERPRISE:
         changes = changes.exclude(table_name__in=_STAFF_ONLY_HISTORY + _MESSAGE_HISTORY)
     elif not messages:
         changes = changes.exclude(table_name__in=_MESSAGE_HISTORY)

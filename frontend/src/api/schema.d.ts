@@ -3666,6 +3666,10 @@ export interface components {
             note?: string;
             parent?: string | null;
         };
+        /**
+         * @description A zone-limited caller sees when a job ran and how it ended, not its park-wide counts, progress,
+         *     parameters or errors (which name firms of every zone).
+         */
         JobRun: {
             readonly id: number;
             readonly job: components["schemas"]["JobRunJobEnum"];
@@ -5013,6 +5017,8 @@ export interface components {
              * @description 指明用户是否被认为是活跃的。以反选代替删除帐号。
              */
             is_active?: boolean;
+            /** @description Staff and viewers: every zone. Otherwise `zones` lists the only zones they see; one of the two is required. 专员和只读用户：全部片区，或只看 zones 所列片区，二者必选其一。 */
+            all_zones?: boolean;
             zones?: number[];
             firms?: number[];
             password?: string;
@@ -5582,6 +5588,8 @@ export interface components {
              * @description 指明用户是否被认为是活跃的。以反选代替删除帐号。
              */
             is_active?: boolean;
+            /** @description Staff and viewers: every zone. Otherwise `zones` lists the only zones they see; one of the two is required. 专员和只读用户：全部片区，或只看 zones 所列片区，二者必选其一。 */
+            all_zones?: boolean;
             zones?: number[];
             firms?: number[];
             /**
@@ -5612,6 +5620,8 @@ export interface components {
              * @description 指明用户是否被认为是活跃的。以反选代替删除帐号。
              */
             is_active?: boolean;
+            /** @description Staff and viewers: every zone. Otherwise `zones` lists the only zones they see; one of the two is required. 专员和只读用户：全部片区，或只看 zones 所列片区，二者必选其一。 */
+            all_zones?: boolean;
             zones?: number[];
             firms?: number[];
             password?: string;

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from apps.accounts.models import ApiToken, Role, User
 from apps.core.api.base import ReasonSerializerMixin
 from apps.core.i18n import t
+from apps.core.scope import forget_scope, scope_of
 from apps.registry.models import Firm, Zone
 
 
@@ -47,19 +48,26 @@ class MeSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "display_name", "email", "phone", "role", "scope"]
 
     def get_scope(self, user: User) -> dict[str, Any]:
-        role = user.effective_role
-        zones = list(user.zones.all())
+        # What the selectors apply: the one resolved scope (apps.core.scope), not worked out again here.
+        scope = scope_of(user)
+        zones = Zone.objects.filter(id__in=scope.zone_ids).order_by("id") if not scope.all_zones else []
+        firms = Firm.objects.filter(id__in=scope.firm_ids).order_by("id")
         return {
-            "role": role,
-            "all_zones": role in {"admin", "viewer"} or (role == "staff" and not zones),
+            "role": scope.role,
+            "all_zones": scope.all_zones,
             "zones": [{"id": z.pk, "code": z.code, "name": z.name} for z in zones],
-            "firms": [{"id": f.pk, "uscc": f.uscc, "name": f.name} for f in user.firms.all()],
+            "firms": [{"id": f.pk, "uscc": f.uscc, "name": f.name} for f in firms],
         }
 
 
 class UserSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
     password = serializers.CharField(
         write_only=True, required=False, trim_whitespace=False, style={"input_type": "password"}
+    )
+    all_zones = serializers.BooleanField(
+        required=False,
+        help_text="Staff and viewers: every zone. Otherwise `zones` lists the only zones they see; "
+        "one of the two is required. 专员和只读用户：全部片区，或只看 zones 所列片区，二者必选其一。",
     )
     zones = serializers.PrimaryKeyRelatedField(many=True, queryset=Zone.objects.all(), required=False)
     firms = serializers.PrimaryKeyRelatedField(many=True, queryset=Firm.objects.all(), required=False)
@@ -75,6 +83,7 @@ class UserSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
             "phone",
             "role",
             "is_active",
+            "all_zones",
             "zones",
             "firms",
             "password",
@@ -107,7 +116,54 @@ class UserSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
                 validate_password(attrs["password"], user=self.instance)
             except DjangoValidationError as exc:
                 raise serializers.ValidationError({"password": list(exc.messages)}) from exc
+        self._validate_zones(attrs, role)
         return attrs
+
+    def _validate_zones(self, attrs: dict[str, Any], role: str | None) -> None:
+        """Staff and viewers see every zone only when the administrator says so (`all_zones`), else the
+        zones listed; neither is refused, never silently read as every zone (security finding 1)."""
+        instance = self.instance
+        if role not in (Role.STAFF, Role.VIEWER):
+            if attrs.get("zones"):
+                raise serializers.ValidationError(
+                    {
+                        "zones": [
+                            t("只有服务专员和只读用户可以限定片区。", "Only staff and viewers are limited to zones.")
+                        ]
+                    }
+                )
+            attrs["all_zones"] = role == Role.ADMIN
+            attrs["zones"] = []
+            return
+        all_zones = attrs.get("all_zones", getattr(instance, "all_zones", None) if "zones" not in attrs else None)
+        zones = attrs.get("zones", None if instance is None else list(instance.zones.all()))
+        if all_zones is None:  # zones given without all_zones: the zones are the choice
+            all_zones = False
+        if all_zones and attrs.get("zones"):
+            raise serializers.ValidationError(
+                {
+                    "zones": [
+                        t(
+                            "已选择“全部片区”，不能再指定片区。",
+                            "'All zones' is chosen; give no zones as well.",
+                        )
+                    ]
+                }
+            )
+        if not all_zones and not zones:
+            raise serializers.ValidationError(
+                {
+                    "zones": [
+                        t(
+                            "请为服务专员或只读用户选择片区，或选择“全部片区”。",
+                            "Choose the zones of a staff member or viewer, or choose 'All zones'.",
+                        )
+                    ]
+                }
+            )
+        attrs["all_zones"] = bool(all_zones)
+        if all_zones:
+            attrs["zones"] = []
 
     def create(self, validated_data: dict[str, Any]) -> User:
         zones = validated_data.pop("zones", [])
@@ -124,7 +180,9 @@ class UserSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
         password = validated_data.pop("password", None)
         if password:
             instance.set_password(password)
-        return super().update(instance, validated_data)
+        updated: User = super().update(instance, validated_data)
+        forget_scope(updated)
+        return updated
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):

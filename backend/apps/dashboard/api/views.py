@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.scope import scope_of
 from apps.dashboard import selectors
 from apps.dashboard.api.serializers import DashboardSerializer
 from apps.highlights.selectors import READERS
@@ -21,4 +22,4 @@ class DashboardView(APIView):
 
     @extend_schema(responses={200: DashboardSerializer})
     def get(self, request: Request) -> Response:
-        return Response(DashboardSerializer(selectors.dashboard(request.user)).data)
+        return Response(DashboardSerializer(selectors.dashboard(scope_of(request.user))).data)

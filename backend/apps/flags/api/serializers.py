@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from apps.core.api.base import ReasonSerializerMixin, ScopedRelatedField
 from apps.core.i18n import t
+from apps.core.scope import scope_of
 from apps.figures.models import ANNUAL_VALUE_FIELDS
 from apps.flags import notify
 from apps.flags.models import (
@@ -188,7 +189,17 @@ class NotificationPreferenceSerializer(ReasonSerializerMixin, serializers.Serial
 
 
 class JobRunSerializer(serializers.ModelSerializer):
+    """A zone-limited caller sees when a job ran and how it ended, not its park-wide counts, progress,
+    parameters or errors (which name firms of every zone)."""
+
     duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        request = self.context.get("request")
+        if not scope_of(getattr(request, "user", None)).whole_park:
+            data.update(params={}, progress={}, counts={}, errors=[])
+        return data
 
     class Meta:
         model = JobRun

@@ -206,7 +206,9 @@ class JobRunViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.ReadO
         if data.validated_data.get("kinds") and data.validated_data["job"] == "scan":
             params["kinds"] = sorted(set(data.validated_data["kinds"]))
         run = jobs.request_job(job=data.validated_data["job"], user=request.user, params=params, trigger="api")
-        return Response(JobRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            JobRunSerializer(run, context=self.get_serializer_context()).data, status=status.HTTP_202_ACCEPTED
+        )
 
 
 class WebhookChannelViewSet(ScopedModelViewSet):

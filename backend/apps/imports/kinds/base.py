@@ -30,11 +30,10 @@ from typing import Any, ClassVar
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, connection, transaction
 
-from apps.core.permissions import STAFF, role_of
+from apps.core.scope import scope_of
 from apps.imports.cells import CellError, Msg, name_key
 from apps.imports.formats import NAME, USCC, Column, MatchedColumn, TableFormat
 from apps.imports.reader import Table
-from apps.registry.selectors import staff_zone_ids
 
 Progress = Callable[[str, int, int], None]
 
@@ -222,7 +221,7 @@ class Kind:
         self.run.counts.rows_total = done + self.run.counts.skipped
         self.run.progress("checking", done, done)
 
-    def rebuild(self, values: dict[str, str], joins: str) -> None:
+    def rebuild(self, values: dict[str, str], joins: str, params: Sequence[Any] | None = None) -> None:
         """Recompute columns of every row in one pass: a new staging table from a SELECT (`values` are the
         SQL expressions of the columns that change, over the old table `t` and `joins`).
 
@@ -232,7 +231,7 @@ class Kind:
         columns = ["row_no", "bad", *(n for n, _ in self.stage_columns), *(n for n, _ in self.work_columns)]
         select = ", ".join(f"{values.get(name, 't.' + name)} AS {name}" for name in columns)
         fresh = f"{self.table_name}_r"
-        self.sql(f"CREATE TEMPORARY TABLE {fresh} ON COMMIT DROP AS SELECT {select} FROM {{st}} t {joins}")  # noqa: S608
+        self.sql(f"CREATE TEMPORARY TABLE {fresh} ON COMMIT DROP AS SELECT {select} FROM {{st}} t {joins}", params)  # noqa: S608
         self.sql("DROP TABLE {st}")
         self.sql(f"ALTER TABLE {fresh} RENAME TO {self.table_name}")
         self.sql("ALTER TABLE {st} ADD PRIMARY KEY (row_no)")
@@ -441,10 +440,12 @@ class Kind:
 
         `by_code=False`: the kind already looked the codes up in a pass of its own.
         """
+        in_scope, params = self.firm_scope_sql("f")
         if by_code:
             self.sql(
-                "UPDATE {st} SET firm_id = f.id, firm_zone = f.zone_id FROM registry_firm f"
-                " WHERE {st}.uscc <> '' AND f.uscc = {st}.uscc"
+                "UPDATE {st} SET firm_id = f.id, firm_zone = f.zone_id FROM registry_firm f"  # noqa: S608
+                " WHERE {st}.uscc <> '' AND f.uscc = {st}.uscc" + in_scope,
+                params,
             )
         if missing_uscc_is_error:
             self.fail(
@@ -455,13 +456,15 @@ class Kind:
         if not self.rows("SELECT 1 FROM {st} WHERE uscc = '' AND name_key <> '' LIMIT 1"):
             return
         self.sql(
-            "WITH m AS (SELECT normalize(btrim(f.name), NFKC) AS k, min(f.id) AS id, min(f.zone_id) AS zone,"
+            "WITH m AS (SELECT normalize(btrim(f.name), NFKC) AS k, min(f.id) AS id, min(f.zone_id) AS zone,"  # noqa: S608 - in_scope is a constant fragment
             " count(*) AS n FROM registry_firm f"
             " WHERE normalize(btrim(f.name), NFKC) IN (SELECT name_key FROM {st} WHERE uscc = '' AND name_key <> '')"
-            " GROUP BY 1)"
+            + in_scope
+            + " GROUP BY 1)"
             " UPDATE {st} SET name_matches = m.n, firm_id = CASE WHEN m.n = 1 THEN m.id END,"
             " firm_zone = CASE WHEN m.n = 1 THEN m.zone END"
-            " FROM m WHERE {st}.uscc = '' AND {st}.name_key = m.k"
+            " FROM m WHERE {st}.uscc = '' AND {st}.name_key = m.k",
+            params,
         )
         self.fail(
             self.rows("SELECT row_no, name_key, name_matches FROM {st} WHERE uscc = '' AND name_matches > 1"),
@@ -493,11 +496,21 @@ class Kind:
         )
 
     def zones_allowed(self) -> list[int] | None:
-        user = self.run.options.user
-        return staff_zone_ids(user) if role_of(user) == STAFF else None
+        """The zones of the importing user's scope, or None for every zone."""
+        return scope_of(self.run.options.user).limited_zones
+
+    def firm_scope_sql(self, alias: str) -> tuple[str, list[Any] | None]:
+        """(` AND <alias>.zone_id = ANY(%s)`, [zones]) for a zone-limited importer, else ("", None): firms
+        outside their zones are never matched, so a row naming one gets the same answer as a row naming
+        no registered firm (a dry run does not tell "in another zone" from "not registered")."""
+        zones = self.zones_allowed()
+        if zones is None:
+            return "", None
+        return f" AND {alias}.zone_id = ANY(%s)", [zones]
 
     def check_scope(self) -> None:
-        """Zone-limited staff import only firms of their zones."""
+        """Zone-limited staff import only firms of their zones (a second guard: resolution already
+        matches only firms of their zones, see `firm_scope_sql`)."""
         zones = self.zones_allowed()
         if zones is None:
             return

@@ -288,11 +288,14 @@ class CertificationsKind(Kind):
 
     def check(self) -> None:
         # The common case in one pass: the firm by USCC; the certification by programme + number.
+        in_scope, params = self.firm_scope_sql("f")  # a zone-limited importer matches only their zones' firms
         self.rebuild(
             {**self._values(), "firm_id": "f.id", "firm_zone": "f.zone_id"},
             "LEFT JOIN registry_firm f ON t.uscc <> '' AND f.uscc = t.uscc"
-            " LEFT JOIN programmes_certification c"
+            + in_scope
+            + " LEFT JOIN programmes_certification c"
             " ON t.number <> '' AND c.programme_id = t.programme_id AND c.number = t.number",
+            params,
         )
         self.resolve_firms(by_code=False)
         # Rows without a number are matched on firm, programme, level and certificate date, once firms are known.

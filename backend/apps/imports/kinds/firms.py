@@ -149,15 +149,14 @@ class FirmsKind(Kind):
         zone_raw = self._text(row, "zone")
         if zone_raw is not None:
             zone = self.zones.get(header_key(zone_raw))
-            if zone is None:
-                self.error(row, "zone", Msg(f"未知的园区片区“{zone_raw[:40]}”。", f"Unknown zone '{zone_raw[:40]}'."))
-            elif zone.pk not in self.writable:
+            if zone is None or zone.pk not in self.writable:
+                # One answer for a zone that does not exist and one the importer may not write to.
                 self.error(
                     row,
                     "zone",
                     Msg(
-                        f"您不能把企业登记到片区“{zone.name}”。",
-                        f"You cannot put firms into zone '{zone.name}'.",
+                        f"园区片区“{zone_raw[:40]}”不存在或不在您负责的范围内。",
+                        f"Zone '{zone_raw[:40]}' does not exist or is outside your zones.",
                     ),
                 )
             else:
@@ -210,6 +209,19 @@ class FirmsKind(Kind):
         self.sql("ANALYZE {st}")  # statistics for the joins below
         self.resolve_firms(missing_uscc_is_error=False)
         self.check_scope()
+        # A zone-limited importer does not match firms of other zones (resolve_firms): a code registered
+        # there cannot be registered again. Refused with the API's message, which names no firm or zone.
+        self.fail(
+            self.rows(
+                "SELECT s.row_no, s.uscc FROM {st} s WHERE NOT s.bad AND s.firm_id IS NULL AND s.uscc <> ''"
+                " AND EXISTS (SELECT 1 FROM registry_firm f WHERE f.uscc = s.uscc)"
+            ),
+            "uscc",
+            lambda code: Msg(
+                f"统一社会信用代码 {code} 已登记，不能重复。如在企业列表中找不到它，请联系管理员。",
+                f"USCC {code} is already registered. If you cannot find it in the firm list, ask an administrator.",
+            ),
+        )
         self.fail(
             self.rows(
                 "SELECT row_no, first FROM (SELECT row_no, min(row_no) OVER"

@@ -102,8 +102,13 @@ class FirmSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
         if self.instance is not None:
             clash = clash.exclude(pk=self.instance.pk)
         if clash.exists():
+            # One answer whether the firm is in the caller's zones or another's: it names no firm or zone.
             raise serializers.ValidationError(
-                t(f"统一社会信用代码 {value} 已登记，不能重复。", f"USCC {value} is already registered.")
+                t(
+                    f"统一社会信用代码 {value} 已登记，不能重复。如在企业列表中找不到它，请联系管理员。",
+                    f"USCC {value} is already registered. "
+                    "If you cannot find it in the firm list, ask an administrator.",
+                )
             )
         return value
 

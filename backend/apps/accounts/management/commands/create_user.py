@@ -11,7 +11,10 @@ from apps.registry.uscc import UsccError, validate
 
 
 class Command(BaseCommand):
-    help = "Creates a user with a role (and firms for enterprise users, zones for zone-limited staff)."
+    help = (
+        "Creates a user with a role (firms for enterprise users; for staff and viewers either --zone "
+        "for each zone they see, or --all-zones)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
@@ -19,8 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--password", help="If omitted, a random one is generated and printed.")
         parser.add_argument("--firm", action="append", default=[], help="USCC of a firm (enterprise users); repeatable")
         parser.add_argument(
-            "--zone", action="append", default=[], help="Zone code (staff limited to zones); repeatable"
+            "--zone", action="append", default=[], help="Zone code (staff/viewers limited to zones); repeatable"
         )
+        parser.add_argument("--all-zones", action="store_true", help="Staff/viewers: see every zone")
         parser.add_argument("--email", default="")
         parser.add_argument("--display-name", default="")
 
@@ -47,10 +51,15 @@ class Command(BaseCommand):
             zones.append(zone)
         if role == Role.ENTERPRISE and not firms:
             raise CommandError("an enterprise user needs --firm USCC / 企业用户必须关联企业")
+        if role in (Role.STAFF, Role.VIEWER) and not zones and not options["all_zones"]:
+            raise CommandError("staff and viewers need --zone CODE or --all-zones / 请指定片区或全部片区")
+        if zones and options["all_zones"]:
+            raise CommandError("give --zone or --all-zones, not both / 二者只能选其一")
         password = options["password"] or secrets.token_urlsafe(12)
         with audit.change_context(source="command", reason=f"create_user {username}"):
             user = User(username=username, role=role, email=options["email"], display_name=options["display_name"])
             user.is_staff = user.is_superuser = role == Role.ADMIN
+            user.all_zones = role == Role.ADMIN or bool(options["all_zones"])
             user.set_password(password)
             user.save()
             user.firms.set(firms)
