@@ -131,16 +131,16 @@ def upgrade_if_needed(pgdata: Path, say: Callable[[str], None] = print) -> None:
     say(f"upgrade done: PostgreSQL {NEW_MAJOR} now serves {pgdata}; delete {backup} once you no longer need it")
 
 
-def start_postgres(
-    pgdata: Path, database: str = "seedbed", say: Callable[[str], None] = print
-) -> tuple[str, Any]:
+def start_postgres(pgdata: Path, database: str = "seedbed", say: Callable[[str], None] = print) -> tuple[str, Any]:
     """Starts the server (initialising or upgrading pgdata first), creates `database`, returns its URL."""
     if not database.replace("_", "").isalnum():
         raise ValueError(f"unexpected database name {database!r}")
     pgdata = pgdata.resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     upgrade_if_needed(pgdata, say)
-    server = _package().get_server(pgdata, cleanup_mode=None)
+    package = _package()
+    package.PostgresServer._instances.pop(pgdata, None)  # a handle cached by this process may be stopped by now
+    server = package.get_server(pgdata, cleanup_mode=None)
     # We stop the server ourselves (stop_postgres); the package's exit hook would only log, at a time
     # when the streams it logs to may be closed ("--- Logging error ---").
     atexit.unregister(server._cleanup)

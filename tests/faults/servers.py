@@ -19,7 +19,7 @@ import psycopg
 
 
 def _pg_bin() -> Path | None:
-    """The system's PostgreSQL server binaries, else the ones the embedded PostgreSQL package ships (a fresh machine)."""
+    """The system's PostgreSQL server binaries, else the embedded PostgreSQL's (a fresh machine)."""
     system = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
     if system and (system[-1] / "pg_ctl").exists():
         return system[-1]
