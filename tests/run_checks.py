@@ -65,8 +65,11 @@ def processes_of(var: Path) -> list[str]:
     return found
 
 
-def exercise_run(root: Path, python: str, var: Path, log_path: Path, limit: float = 120.0) -> dict[str, float]:
-    """Runs `python root/seedbed run` with no DATABASE_URL and checks it; returns the timings (seconds)."""
+def exercise_run(root: Path, python: str, var: Path, log_path: Path, limit: float | None = None) -> dict[str, float]:
+    """Runs `python root/seedbed run` with no DATABASE_URL and checks it; returns the timings (seconds).
+
+    The limit is two minutes; SEEDBED_RUN_LIMIT_SECONDS changes it (a machine busy with other work)."""
+    limit = limit or float(os.environ.get("SEEDBED_RUN_LIMIT_SECONDS", "120"))
     port = free_port()
     drop = {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "SECRET_KEY", "VIRTUAL_ENV", "PYTHONPATH"}
     env = {k: v for k, v in os.environ.items() if k not in drop}
@@ -98,7 +101,7 @@ def exercise_run(root: Path, python: str, var: Path, log_path: Path, limit: floa
             except OSError:
                 assert proc.poll() is None, "the run command stopped" + tail()
                 time.sleep(0.5)
-        assert health is not None, f"no /healthz within {limit:.0f} s" + tail()
+        assert health is not None, f"no /healthz within {limit:.0f} s (load {os.getloadavg()})" + tail()
         figures["healthz"] = time.monotonic() - started
         assert status == 200 and health["database"]["ok"] and health["broker"]["kind"] == "filesystem", health
         _, csrf = _json(opener, f"{base}/api/v1/auth/csrf/")
