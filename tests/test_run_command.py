@@ -170,3 +170,56 @@ def test_seedbed_test_without_chromium_names_the_command_or_installs_it(monkeypa
     assert "\n" not in message
     assert seedbed.wants_browser_tests([]) and seedbed.wants_browser_tests(["-q", "tests/browser"])
     assert not seedbed.wants_browser_tests(["tests/test_auth.py", "-x"])
+
+
+@pytest.mark.slow
+def test_seedbed_test_with_the_embedded_server_ends_quietly(tmp_path: Path) -> None:
+    """A successful `./seedbed test` (embedded PostgreSQL) ends without a traceback or a logging error."""
+    var = ROOT / "var" / f"quiet-test-{uuid.uuid4().hex[:6]}"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    env["SEEDBED_VAR_DIR"] = str(var)
+    try:
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "seedbed"), "test", "tests/test_uscc_properties.py", "-q", "-p", "no:randomly"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, output[-3000:]
+        assert "passed" in output
+        for noise in ("Traceback", "--- Logging error ---", "Warning"):
+            assert noise not in output, output[-3000:]
+        assert not processes_of(var), "the embedded test server was left running"
+    finally:
+        if processes_of(var):
+            from config.embedded import stop_postgres
+
+            stop_postgres(var / "test-pgdata")
+        shutil.rmtree(var, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_a_test_run_that_starts_the_embedded_server_ends_without_a_logging_error(tmp_path: Path) -> None:
+    """Tests that start the embedded server themselves (test_integration_processes) must not leave an
+    exit hook that logs into pytest's closed capture streams."""
+    var = ROOT / "var" / f"quiet-hook-{uuid.uuid4().hex[:6]}"
+    (tmp_path / "test_embedded_once.py").write_text(
+        "from pathlib import Path\n\n"
+        "def test_start_and_stop():\n"
+        "    from config.embedded import start_postgres, stop_postgres\n\n"
+        f"    start_postgres(Path({str(var / 'pgdata')!r}), 'postgres')\n"
+        f"    stop_postgres(Path({str(var / 'pgdata')!r}))\n"
+    )
+    # Django's settings give the root logger a stream handler, bound to pytest's capture (closed at exit).
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "backend"), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    args = [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", "-q"]
+    try:
+        done = subprocess.run([*args, str(tmp_path)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=99)
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, output[-3000:]
+        assert "Logging error" not in output and "Traceback" not in output, output[-3000:]
+    finally:
+        shutil.rmtree(var, ignore_errors=True)
