@@ -169,6 +169,8 @@ def test_seedbed_test_without_chromium_names_the_command_or_installs_it(monkeypa
     assert "apt-get install -y chromium fonts-wqy-microhei" in message and "--no-browser" in message
     assert "\n" not in message
     assert seedbed.wants_browser_tests([]) and seedbed.wants_browser_tests(["-q", "tests/browser"])
+    assert seedbed.wants_browser_tests(["tests"]) and seedbed.wants_browser_tests(["."])
+    assert seedbed.wants_browser_tests(["tests/browser/test_layout.py::test_x"])
     assert not seedbed.wants_browser_tests(["tests/test_auth.py", "-x"])
 
 
