@@ -1,5 +1,5 @@
-"""Real parts: an embedded PostgreSQL started from the pgserver package, and a real Celery worker
-taking a real task through a real broker (Redis when REDIS_URL is set, else the file-system broker)."""
+"""Real parts: the embedded PostgreSQL (config.embedded), and a real Celery worker taking a real task
+through a real broker (Redis when REDIS_URL is set, else the file-system broker)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,15 @@
 """Browser tests: Debian's Chromium drives the built front end served by pytest-django's live server.
 
 Install the browser once with `apt-get install -y chromium fonts-wqy-microhei` (never `playwright
-install`). Without /usr/bin/chromium these tests are skipped; CI installs it.
+install`); `./seedbed test` installs it when it can. Without /usr/bin/chromium these tests fail,
+never skip silently, unless browser tests were left out on purpose (`./seedbed test --no-browser`,
+which sets SEEDBED_NO_BROWSER=1 and deselects them). The screenshot tests are deselected unless
+asked for (`-m screenshots`).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -36,13 +40,29 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     wants_screenshots = "screenshots" in (config.getoption("markexpr") or "")
+    no_browser = os.environ.get("SEEDBED_NO_BROWSER") == "1"
+    kept, left_out = [], []
     for item in items:
-        if item.get_closest_marker("browser") and not CHROMIUM.exists():
-            item.add_marker(
-                pytest.mark.skip(reason="no /usr/bin/chromium: apt-get install -y chromium fonts-wqy-microhei")
-            )
-        elif item.get_closest_marker("screenshots") and not wants_screenshots:
-            item.add_marker(pytest.mark.skip(reason="screenshots run on request: pytest tests/browser -m screenshots"))
+        unwanted = (item.get_closest_marker("browser") and no_browser) or (
+            item.get_closest_marker("screenshots") and not wants_screenshots
+        )
+        if unwanted:
+            left_out.append(item)
+        else:
+            kept.append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A browser test without the browser fails (before its fixtures start one): a skip would pass unseen."""
+    if item.get_closest_marker("browser") and not CHROMIUM.exists():
+        pytest.fail(
+            "no /usr/bin/chromium: run `apt-get install -y chromium fonts-wqy-microhei`, "
+            "or leave browser tests out with `./seedbed test --no-browser`",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")

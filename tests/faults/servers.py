@@ -19,15 +19,16 @@ import psycopg
 
 
 def _pg_bin() -> Path | None:
-    """The system's PostgreSQL server binaries, else the ones the pgserver package ships (a fresh machine)."""
+    """The system's PostgreSQL server binaries, else the embedded PostgreSQL's (a fresh machine)."""
     system = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
     if system and (system[-1] / "pg_ctl").exists():
         return system[-1]
     try:
-        import pgserver
+        from config.embedded import pg_bin
+
+        bundled = pg_bin()
     except ImportError:
         return None
-    bundled = Path(pgserver.__file__).parent / "pginstall" / "bin"
     return bundled if (bundled / "pg_ctl").exists() else None
 
 

@@ -101,9 +101,9 @@ def _candidate_bins() -> Iterator[Path]:
         yield Path(found).resolve().parent
     yield from sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
     try:
-        import pgserver
+        from config.embedded import pg_bin
 
-        yield Path(pgserver.__file__).parent / "pginstall" / "bin"
+        yield pg_bin()
     except ImportError:
         pass
 
