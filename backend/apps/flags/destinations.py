@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
-from requests.certs import where as ca_bundle
+import certifi
 
 from apps.core.i18n import t
 from apps.flags import conf
@@ -192,7 +192,7 @@ def post_json(url: str, payload: dict[str, Any], *, timeout: float) -> Reply:
             server_hostname=dest.host,
             assert_hostname=dest.host,
             cert_reqs="CERT_REQUIRED",
-            ca_certs=ca_bundle(),
+            ca_certs=certifi.where(),
             timeout=urllib3.Timeout(total=timeout),
             retries=False,
         )
