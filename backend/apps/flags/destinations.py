@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import urllib3
 import certifi
+import urllib3
 
 from apps.core.i18n import t
 from apps.flags import conf

@@ -24,10 +24,10 @@ import io
 import posixpath
 import re
 import zipfile
-from xml.parsers import expat
 from collections.abc import Callable, Iterator
 from typing import Any
 from xml.etree.ElementTree import Element
+from xml.parsers import expat
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
