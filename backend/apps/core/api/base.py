@@ -187,10 +187,10 @@ class SingleLine:
 
 
 class ReasonSerializerMixin(serializers.Serializer):
-    """Accepts an optional `reason` that goes into the change history of this write.
+    """Accepts an optional `reason` that goes into the change history of this write."""
 
-    Every writable text field backed by a model CharField (or an array of them) is one line: it gets
-    the SingleLine validator (a 400 naming the field for a line break or control character)."""
+    # Every writable text field backed by a model CharField (or an array of them) is one line: it gets
+    # the SingleLine validator (a 400 naming the field for a line break or control character).
 
     reason = serializers.CharField(
         write_only=True,
