@@ -442,3 +442,31 @@ def test_mail_errors_name_no_server_reply(park, settings, monkeypatch):
     message = OutboxMessage.objects.get(channel="email", user=park.ent_a)
     assert message.last_error == "mail: SMTPDataError 554" and message.state == "pending"
     assert mail.outbox == []
+
+
+def test_remote_replies_kept_by_earlier_versions_are_forgotten_in_the_outbox_and_its_history(park):
+    import importlib
+
+    migration = importlib.import_module("apps.flags.migrations.0006_history_masks_webhook_secrets")
+    channel = WebhookChannelFactory()
+    old = OutboxMessage.objects.create(
+        channel="wecom",
+        webhook=channel,
+        firm=park.firm_a,
+        topic="renewal_due",
+        dedupe_key="old-reply",
+        state="failed",
+        next_attempt_at=park.firm_a.created_at,
+        created_at=park.firm_a.created_at,
+        last_error="HTTP 403: <html>INTERNAL-ADMIN-PAGE</html>",
+    )
+    OutboxMessage.objects.filter(pk=old.pk).update(last_error="network: HTTPSConnectionPool(url=/send?key=KEY123)")
+    with connection.cursor() as cursor:
+        cursor.execute(migration.FORGET_REMOTE_REPLIES)
+    old.refresh_from_db()
+    assert old.last_error == "network (reply not kept)"
+    text = json.dumps(
+        [[c.before, c.after] for c in Change.objects.filter(table_name="flags_outboxmessage", object_id=str(old.pk))],
+        ensure_ascii=False,
+    )
+    assert "INTERNAL-ADMIN-PAGE" not in text and "KEY123" not in text and "HTTP 403 (reply not kept)" in text
