@@ -238,6 +238,9 @@ SEEDBED_SCAN_BATCH_FIRMS = int(env_str("SEEDBED_SCAN_BATCH_FIRMS", "20000"))
 SEEDBED_SCAN_BATCH_SLEEP = float(env_str("SEEDBED_SCAN_BATCH_SLEEP", "0"))  # tests only: a scan slow enough to kill
 SEEDBED_FLAGS_QUEUE = env_str("SEEDBED_FLAGS_QUEUE", "")
 SEEDBED_PUBLIC_URL = env_str("SEEDBED_PUBLIC_URL", "http://127.0.0.1:8000")
+# Webhook robots may only be public internet addresses; these host names / IP networks (CIDR) are allowed besides
+# (an on-premises relay). Comma-separated.
+SEEDBED_WEBHOOK_ALLOW_HOSTS = env_str("SEEDBED_WEBHOOK_ALLOW_HOSTS", "")
 # Email: printed to the console unless EMAIL_HOST names an SMTP server.
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_BACKEND = env_str(

@@ -23,7 +23,13 @@ from apps.flags.models import Flag, JobRun, Notification, NotificationPreference
 from tests.flags.conftest import cert_ending, run_scan
 from tests.flags.factories import TODAY, WebhookChannelFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("standard_only")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("standard_only", "local_receivers_allowed")]
+
+
+@pytest.fixture
+def local_receivers_allowed(settings: Any) -> None:
+    """The test receivers listen on 127.0.0.1, which only an explicit setting lets a webhook reach."""
+    settings.SEEDBED_WEBHOOK_ALLOW_HOSTS = "127.0.0.1"
 
 
 class Receiver:

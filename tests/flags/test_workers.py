@@ -52,6 +52,7 @@ class Worker:
             "SEEDBED_FLAGS_QUEUE": queue,
             "SEEDBED_SCAN_BATCH_FIRMS": str(batch),
             "SEEDBED_SCAN_BATCH_SLEEP": str(pause),
+            "SEEDBED_WEBHOOK_ALLOW_HOSTS": "127.0.0.1",  # the test robot listens there
         }
         self.process = subprocess.Popen(
             [

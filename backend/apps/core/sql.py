@@ -60,10 +60,22 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT array_to_string(ARRAY(SELECT r ->> c FROM unnest(pk) AS c), ',')
 $$;
 
+-- A row with its secret columns (a webhook's keyed address, a signing secret) masked: "••••" and the
+-- last four characters, enough to tell two keys apart, never enough to use one.
+CREATE OR REPLACE FUNCTION seedbed_history_mask(r jsonb, secrets text[]) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN r IS NULL OR COALESCE(cardinality(secrets), 0) = 0 THEN r
+                ELSE r || COALESCE((SELECT jsonb_object_agg(c, to_jsonb('••••' || right(r ->> c, 4)))
+                                      FROM unnest(secrets) AS c
+                                     WHERE COALESCE(r ->> c, '') <> ''), '{}'::jsonb) END
+$$;
+
 CREATE OR REPLACE FUNCTION seedbed_history() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     ctx jsonb;
     firm_col text := COALESCE(TG_ARGV[0], '');
+    -- The table's secret columns (second trigger argument, comma-separated): masked in the history.
+    secrets text[] := string_to_array(NULLIF(COALESCE(TG_ARGV[1], ''), ''), ',');
     pk text[];
     pk1 text;
     single boolean;
@@ -100,7 +112,7 @@ BEGIN
              actor_id, actor_label, source, reason, request_id)
         SELECT now(), TG_TABLE_NAME,
                COALESCE(CASE WHEN single THEN s.r ->> pk1 ELSE seedbed_history_key(s.r, pk) END, ''),
-               (s.r ->> firm_col)::bigint, 'insert', NULL, s.r,
+               (s.r ->> firm_col)::bigint, 'insert', NULL, seedbed_history_mask(s.r, secrets),
                actor_id, actor, src, why, request
           FROM (SELECT to_jsonb(n.*) - '{password,key_hash,search_grams}'::text[] AS r FROM new_rows n) s;
     ELSIF TG_OP = 'DELETE' THEN
@@ -109,7 +121,7 @@ BEGIN
              actor_id, actor_label, source, reason, request_id)
         SELECT now(), TG_TABLE_NAME,
                COALESCE(CASE WHEN single THEN s.r ->> pk1 ELSE seedbed_history_key(s.r, pk) END, ''),
-               (s.r ->> firm_col)::bigint, 'delete', s.r, NULL,
+               (s.r ->> firm_col)::bigint, 'delete', seedbed_history_mask(s.r, secrets), NULL,
                actor_id, actor, src, why, request
           FROM (SELECT to_jsonb(o.*) - '{password,key_hash,search_grams}'::text[] AS r FROM old_rows o) s;
     ELSE
@@ -119,7 +131,8 @@ BEGIN
             (changed_at, table_name, object_id, firm_id, action, before, after,
              actor_id, actor_label, source, reason, request_id)
         SELECT now(), TG_TABLE_NAME, COALESCE(n.k, o.k, ''),
-               COALESCE(n.r ->> firm_col, o.r ->> firm_col)::bigint, 'update', o.r, n.r,
+               COALESCE(n.r ->> firm_col, o.r ->> firm_col)::bigint, 'update',
+               seedbed_history_mask(o.r, secrets), seedbed_history_mask(n.r, secrets),
                actor_id, actor, src, why, request
           FROM (SELECT row_number() OVER () AS i, x.r,
                        CASE WHEN single THEN x.r ->> pk1 ELSE seedbed_history_key(x.r, pk) END AS k
@@ -156,6 +169,7 @@ DROP TRIGGER IF EXISTS core_change_append_only ON core_change;
 DROP FUNCTION IF EXISTS seedbed_history_is_append_only();
 DROP FUNCTION IF EXISTS seedbed_history() CASCADE;
 DROP FUNCTION IF EXISTS seedbed_history_key(jsonb, text[]);
+DROP FUNCTION IF EXISTS seedbed_history_mask(jsonb, text[]);
 DROP FUNCTION IF EXISTS seedbed_audit() CASCADE;
 """
 
@@ -165,18 +179,37 @@ def trigger_names(table: str) -> tuple[str, str, str]:
     return f"{table}_audit", f"{table}_audit_update", f"{table}_audit_delete"
 
 
-def audit_trigger_sql(table: str, firm_column: str = "") -> str:
+def audit_trigger_sql(table: str, firm_column: str = "", secret_columns: tuple[str, ...] = ()) -> str:
     """Attach the history to `table`. Carries the trigger function itself (CREATE OR REPLACE), so a
-    migration using it works whatever order it runs in relative to core's migrations."""
+    migration using it works whatever order it runs in relative to core's migrations.
+
+    `secret_columns` are masked in the history ("••••" and their last four characters)."""
     insert, update, delete = trigger_names(table)
+    args = f"'{firm_column}'" + (f", '{','.join(secret_columns)}'" if secret_columns else "")
     return (
         STATEMENT_FUNCTION + f"\nCREATE TRIGGER {insert} AFTER INSERT ON {table} REFERENCING NEW TABLE AS new_rows"
-        f" FOR EACH STATEMENT EXECUTE FUNCTION seedbed_history('{firm_column}');\n"
+        f" FOR EACH STATEMENT EXECUTE FUNCTION seedbed_history({args});\n"
         f"CREATE TRIGGER {update} AFTER UPDATE ON {table} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"
-        f" FOR EACH STATEMENT EXECUTE FUNCTION seedbed_history('{firm_column}');\n"
+        f" FOR EACH STATEMENT EXECUTE FUNCTION seedbed_history({args});\n"
         f"CREATE TRIGGER {delete} AFTER DELETE ON {table} REFERENCING OLD TABLE AS old_rows"
-        f" FOR EACH STATEMENT EXECUTE FUNCTION seedbed_history('{firm_column}');\n"
+        f" FOR EACH STATEMENT EXECUTE FUNCTION seedbed_history({args});\n"
     )
+
+
+def redact_history_sql(table: str, secret_columns: tuple[str, ...]) -> str:
+    """Masks `secret_columns` in the history rows `table` already wrote (before and after), as the trigger
+    now does for new ones. The history refuses UPDATE; this one-off, run by a migration as the tables'
+    owner, lifts that for its own statement only, in its own transaction."""
+    cols = "ARRAY[" + ", ".join(f"'{c}'" for c in secret_columns) + "]"
+    return f"""
+ALTER TABLE core_change DISABLE TRIGGER core_change_append_only;
+UPDATE core_change
+   SET before = seedbed_history_mask(before, {cols}), after = seedbed_history_mask(after, {cols})
+ WHERE table_name = '{table}'
+   AND (before IS DISTINCT FROM seedbed_history_mask(before, {cols})
+        OR after IS DISTINCT FROM seedbed_history_mask(after, {cols}));
+ALTER TABLE core_change ENABLE TRIGGER core_change_append_only;
+"""  # noqa: S608 - table and column names written by a migration
 
 
 def drop_audit_trigger_sql(table: str) -> str:

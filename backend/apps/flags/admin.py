@@ -1,8 +1,10 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from apps.flags import destinations
 from apps.flags.models import (
     CalendarFeed,
     DeadlineCompletion,
@@ -56,8 +58,25 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_filter = ("topic",)
 
 
+class WebhookChannelForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = WebhookChannel
+        fields = ["name", "kind", "url", "secret", "zone", "programme", "kinds", "active"]
+
+    def clean_url(self) -> str:
+        url = str(self.cleaned_data.get("url") or "")
+        try:
+            destinations.check(url, resolve_names=False)
+        except destinations.UnsafeDestination as exc:
+            raise forms.ValidationError(str(exc.message)) from exc
+        return url
+
+
 @admin.register(WebhookChannel)
 class WebhookChannelAdmin(admin.ModelAdmin):
+    form = WebhookChannelForm
     list_display = ("name", "kind", "zone", "programme", "active")
     list_filter = ("kind", "active")
 

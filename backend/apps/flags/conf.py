@@ -24,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "SEEDBED_NOTIFY_RETRY_MAX_SECONDS": 3600.0,
     "SEEDBED_NOTIFY_MAX_ATTEMPTS": 8,
     "SEEDBED_WEBHOOK_TIMEOUT_SECONDS": 10.0,
+    # Host names and IP networks (CIDR) a webhook may reach although they are not public (an on-premises relay).
+    "SEEDBED_WEBHOOK_ALLOW_HOSTS": "",
     # Waiting for another flag-writing job (the nightly scan) before giving up, in seconds.
     "SEEDBED_JOB_WRITER_WAIT_SECONDS": 1800,
     # How far back the changed-firms sweep looks beyond its previous run (long transactions).

@@ -268,14 +268,17 @@ def _start(run: JobRun, task_id: str) -> None:
 # ---------------------------------------------------------------------------------------- the jobs
 
 
-def _scan_into(run: JobRun, *, kinds: list[str] | None = None, firm_ids: list[int] | None = None) -> dict[str, Any]:
+def _scan_into(
+    run: JobRun, *, kinds: list[str] | None = None, firm_ids: list[int] | None = None, dry_run: bool = False
+) -> dict[str, Any]:
     totals = scan(
         today=_today(run.params),
         kinds=kinds,
         firm_ids=firm_ids,
-        run=run,
-        start_after=int(run.progress.get("cursor") or 0),
+        run=None if dry_run else run,
+        start_after=0 if dry_run else int(run.progress.get("cursor") or 0),
         on_commit_outbox=enqueue_delivery,
+        dry_run=dry_run,
     )
     counts = totals.as_dict()
     if run.resumed_from_id:
@@ -286,9 +289,12 @@ def _scan_into(run: JobRun, *, kinds: list[str] | None = None, firm_ids: list[in
 
 
 def job_scan(run: JobRun) -> None:
-    """The nightly scan: every registered detector over every firm (or the kinds in params.kinds)."""
+    """The nightly scan: every registered detector over every firm (or the kinds in params.kinds).
+
+    With `params.dry_run` (a scan started with a `today`), nothing is written: the run's counts say
+    what the scan would find and `counts.would_write` lists the flags it would open or change."""
     kinds = run.params.get("kinds")
-    _scan_into(run, kinds=[str(k) for k in kinds] if kinds else None)
+    _scan_into(run, kinds=[str(k) for k in kinds] if kinds else None, dry_run=bool(run.params.get("dry_run")))
 
 
 def job_above_size(run: JobRun) -> None:
@@ -376,9 +382,11 @@ def changed_firm_ids(since: dt.datetime) -> list[int]:
         Change.objects.filter(changed_at__gte=since, firm_id__isnull=False)
         .exclude(table_name__in=_NOT_TRIGGERS)
         .values_list("firm_id", flat=True)
+        # Change.Meta.ordering would otherwise join SELECT DISTINCT (one row per change, not per firm).
+        .order_by("firm_id")
         .distinct()
     )
-    return sorted(int(firm_id) for firm_id in changed if firm_id is not None)
+    return [int(firm_id) for firm_id in changed if firm_id is not None]
 
 
 def sweep_changed_firms(*, now: dt.datetime | None = None) -> JobRun | None:

@@ -22,15 +22,16 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-import requests
+import urllib3
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.permissions import ADMIN
+from apps.core.text import single_line
 from apps.figures.models import AnnualFigures
-from apps.flags import conf
+from apps.flags import conf, destinations
 from apps.flags.models import (
     Channel,
     FlagKind,
@@ -286,21 +287,33 @@ def dingtalk_signed_url(url: str, secret: str, now_ms: int | None = None) -> str
 
 
 def _post(url: str, payload: dict[str, Any]) -> None:
+    """POST to a robot. Errors name what went wrong in our own words: the remote server's reply text
+    (which could be anything an internal server answers) and our URL (which holds the robot's key)
+    never reach `last_error`, the history or the API; the reply goes to the server log only."""
     try:
-        response = requests.post(url, json=payload, timeout=float(conf.get("SEEDBED_WEBHOOK_TIMEOUT_SECONDS")))
-    except requests.RequestException as exc:
-        raise DeliveryError(f"network: {exc}") from exc
-    if response.status_code == 429 or response.status_code >= 500:
-        raise DeliveryError(f"HTTP {response.status_code}")
-    if response.status_code >= 400:
-        raise PermanentDeliveryError(f"HTTP {response.status_code}: {response.text[:200]}")
+        response = destinations.post_json(url, payload, timeout=float(conf.get("SEEDBED_WEBHOOK_TIMEOUT_SECONDS")))
+    except destinations.UnsafeDestination as exc:
+        raise PermanentDeliveryError(
+            "refused: the address is not a public internet address (see SEEDBED_WEBHOOK_ALLOW_HOSTS)"
+        ) from exc
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise DeliveryError(f"network: {type(exc).__name__}") from exc
+    if 300 <= response.status < 400:
+        raise PermanentDeliveryError(f"HTTP {response.status}: redirects are not followed")
+    if response.status == 429 or response.status >= 500:
+        raise DeliveryError(f"HTTP {response.status}")
+    if response.status >= 400:
+        logger.warning("webhook refused with HTTP %s: %r", response.status, response.body[:200])
+        raise PermanentDeliveryError(f"HTTP {response.status}")
     try:
         body = response.json()
     except ValueError:
         body = {}
     errcode = body.get("errcode", 0) if isinstance(body, dict) else 0
     if errcode not in (0, "0", None):
-        raise DeliveryError(f"errcode {errcode}: {body.get('errmsg', '')}")
+        logger.warning("webhook answered errcode %r: %r", errcode, str(body.get("errmsg", ""))[:200])
+        code = errcode if isinstance(errcode, int) else "?"
+        raise DeliveryError(f"errcode {code}")
 
 
 def send_webhook(channel: WebhookChannel, message: Message) -> None:
@@ -323,14 +336,18 @@ def _send(msg: OutboxMessage) -> None:
         zh, en = outbox_message(msg, "zh"), outbox_message(msg, "en")
         body = f"{zh.body}\n{zh.link}\n\n——\n{en.title}\n{en.body}".rstrip()
         try:
-            send_mail(zh.title, body, settings.DEFAULT_FROM_EMAIL, [user.email], fail_silently=False)
+            # A subject is one line: a firm name pasted with a line break would make it a header injection.
+            send_mail(single_line(zh.title), body, settings.DEFAULT_FROM_EMAIL, [user.email], fail_silently=False)
         except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"mail: {exc}") from exc
+            logger.warning("mail to user %s failed: %s", user.pk, exc)
+            code = getattr(exc, "smtp_code", None)
+            raise DeliveryError(f"mail: {type(exc).__name__}{f' {code}' if isinstance(code, int) else ''}") from exc
         return
     channel = msg.webhook
     if channel is None or not channel.active:
         raise PermanentDeliveryError("the webhook channel is gone or switched off")
-    send_webhook(channel, outbox_message(msg, "zh"))
+    message = outbox_message(msg, "zh")
+    send_webhook(channel, Message(single_line(message.title), message.body, message.link))
 
 
 def retry_delay(attempts: int) -> float:
@@ -341,8 +358,19 @@ def retry_delay(attempts: int) -> float:
     return delay * random.uniform(0.5, 1.0)
 
 
+def _reason(exc: BaseException) -> str:
+    """What is stored in `last_error`: one line, storable (no NUL), at most 2,000 characters."""
+    text = str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
+    return single_line(text)[:2000] or type(exc).__name__
+
+
 def deliver_due(*, limit: int = 500) -> dict[str, Any]:
-    """Sends pending messages whose time has come, one transaction each. Returns counts."""
+    """Sends pending messages whose time has come, one transaction each. Returns counts.
+
+    A message that cannot be sent never blocks the others: whatever it raises (a retryable
+    DeliveryError, or anything else: a header a mail library refuses, a text that cannot be
+    rendered, an address refused as internal …), the attempt runs in a savepoint, and the message
+    is marked failed (or due again later) with its reason, in its own transaction."""
     sent = failed = retrying = 0
     max_attempts = int(conf.get("SEEDBED_NOTIFY_MAX_ATTEMPTS"))
     for _ in range(limit):
@@ -358,19 +386,24 @@ def deliver_due(*, limit: int = 500) -> dict[str, Any]:
                 break
             msg.attempts += 1
             try:
-                _send(msg)
+                with transaction.atomic():  # a failed query while rendering must not end the transaction
+                    _send(msg)
             except PermanentDeliveryError as exc:
-                msg.state, msg.last_error = OutboxState.FAILED, str(exc)[:2000]
+                msg.state, msg.last_error = OutboxState.FAILED, _reason(exc)
                 failed += 1
             except DeliveryError as exc:
-                msg.last_error = str(exc)[:2000]
+                msg.last_error = _reason(exc)
                 if msg.attempts >= max_attempts:
                     msg.state = OutboxState.FAILED
                     failed += 1
                 else:
                     msg.next_attempt_at = timezone.now() + dt.timedelta(seconds=retry_delay(msg.attempts))
                     retrying += 1
-                logger.warning("outbox %s attempt %s failed: %s", msg.pk, msg.attempts, exc)
+                logger.warning("outbox %s attempt %s failed: %s", msg.pk, msg.attempts, msg.last_error)
+            except Exception as exc:  # any other failure: this message is given up, the rest go on
+                logger.exception("outbox %s cannot be sent", msg.pk)
+                msg.state, msg.last_error = OutboxState.FAILED, _reason(exc)
+                failed += 1
             else:
                 msg.state, msg.sent_at, msg.last_error = OutboxState.SENT, timezone.now(), ""
                 sent += 1

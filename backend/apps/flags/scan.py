@@ -105,6 +105,8 @@ class ScanTotals:
     kinds_run: set[str] = field(default_factory=set)
     last_firm_id: int = 0
     detector_stats: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    dry_run: bool = False
+    would_write: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -121,6 +123,7 @@ class ScanTotals:
             "merge_seconds": round(self.merge_seconds, 3),
             "kinds": sorted(self.kinds_run),
             **({"detectors": dict(sorted(self.detector_stats.items()))} if self.detector_stats else {}),
+            **({"dry_run": True, "would_write": self.would_write} if self.dry_run else {}),
         }
 
 
@@ -159,21 +162,28 @@ def scan(
     start_after: int = 0,
     batch_size: int | None = None,
     on_commit_outbox: Callable[[], None] | None = None,
+    dry_run: bool = False,
 ) -> ScanTotals:
     """Runs the detectors of `kinds` (default: every registered kind) over `firm_ids` (default: every firm).
 
     Commits one transaction per batch; `run.progress["cursor"]` is the last firm id committed.
+    A dry run does every batch's work and rolls it back: nothing is written (no flag, notification,
+    outbox message or progress), and `totals.would_write` lists the flags it would open or change.
     """
     chosen = selected_detectors(kinds)
     size = int(batch_size or conf.get("SEEDBED_SCAN_BATCH_FIRMS"))
     pause = float(conf.get("SEEDBED_SCAN_BATCH_SLEEP"))
-    totals = ScanTotals(last_firm_id=start_after)
+    totals = ScanTotals(last_firm_id=start_after, dry_run=dry_run)
     for ids, firm_range in _batches(firm_ids, start_after, max(1, size)):
         with transaction.atomic():
             pending = _scan_batch(today=today, chosen=chosen, ids=ids, firm_range=firm_range, run=run, totals=totals)
             totals.batches += 1
             totals.firms += len(ids)
             totals.last_firm_id = ids[-1]
+            if dry_run:
+                _note_would_write(totals)
+                transaction.set_rollback(True)
+                continue
             if run is not None:
                 progress = {**run.progress, "cursor": ids[-1], "today": today.isoformat()}
                 run.progress = progress
@@ -183,6 +193,31 @@ def scan(
             if pause:
                 time.sleep(pause)  # inside the transaction: a kill now loses this batch, never half of it
     return totals
+
+
+DRY_RUN_LISTED = 500
+
+
+def _note_would_write(totals: ScanTotals) -> None:
+    """A dry run's batch, before its rollback: the flags it opened or changed (up to DRY_RUN_LISTED in all)."""
+    room = DRY_RUN_LISTED - len(totals.would_write)
+    if room <= 0:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT f.firm_id, f.kind, f.programme_code, f.subject, f.due_date, f.severity, f.state, f.ladder_point
+              FROM {FLAG} f JOIN {TOUCHED} t ON t.flag_id = f.id
+             ORDER BY f.firm_id, f.kind, f.subject
+             LIMIT %s
+            """,  # noqa: S608 - table names only
+            [room],
+        )
+        names = ("firm_id", "kind", "programme_code", "subject", "due_date", "severity", "state", "ladder_point")
+        for row in cursor.fetchall():
+            item = dict(zip(names, row, strict=True))
+            item["due_date"] = item["due_date"].isoformat() if item["due_date"] else None
+            totals.would_write.append(item)
 
 
 def _scan_batch(

@@ -20,6 +20,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
+from apps.core.text import export_safe
 from apps.highlights import narrative, xlsx
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -267,17 +268,17 @@ def report_docx(report: dict[str, Any], published: dict[str, Any] | None = None)
     section.left_margin = section.right_margin = Cm(2.5)
     heading = document.add_paragraph()
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(heading.add_run(narrative.title(report)), 18, bold=True)
+    _font(heading.add_run(export_safe(narrative.title(report))), 18, bold=True)
     status = document.add_paragraph()
     status.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(status.add_run(narrative.status_line(report, published)), 9)
+    _font(status.add_run(export_safe(narrative.status_line(report, published))), 9)
 
     for paragraph in narrative.paragraphs(report):
         p = document.add_paragraph()
         p.paragraph_format.first_line_indent = Pt(24)
         p.paragraph_format.space_after = Pt(6)
-        _font(p.add_run(paragraph.heading + "　"), 12, bold=True)
-        _font(p.add_run(paragraph.text), 12)
+        _font(p.add_run(export_safe(paragraph.heading + "　")), 12, bold=True)
+        _font(p.add_run(export_safe(paragraph.text)), 12)
 
     p = document.add_paragraph()
     _font(p.add_run("附表：各口径年度变动核对"), 12, bold=True)
@@ -286,7 +287,7 @@ def report_docx(report: dict[str, Any], published: dict[str, Any] | None = None)
     table.style = "Table Grid"
     for cell, text in zip(table.rows[0].cells, columns, strict=True):
         cell.text = ""
-        _font(cell.paragraphs[0].add_run(text), 9, bold=True)
+        _font(cell.paragraphs[0].add_run(export_safe(text)), 9, bold=True)
     table.autofit = False
     widths = [Cm(3.0), *[Cm(1.2)] * len(narrative.BUCKET_COLUMNS), Cm(1.8), Cm(1.2)]
     for line in report["lines"]:
@@ -300,7 +301,7 @@ def report_docx(report: dict[str, Any], published: dict[str, Any] | None = None)
         row = table.add_row().cells
         for cell, text in zip(row, values, strict=True):
             cell.text = ""
-            _font(cell.paragraphs[0].add_run(text), 9)
+            _font(cell.paragraphs[0].add_run(export_safe(text)), 9)
 
     for column, width in zip(table.columns, widths, strict=True):
         column.width = width  # the grid, which LibreOffice reads

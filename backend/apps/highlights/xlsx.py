@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from apps.core.text import export_safe
+
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # The same characters as UTF-8 bytes (single bytes that never occur inside a multi-byte sequence):
 # deleted from every chunk as it is written, by bytes.translate, at memory speed.
 _ILLEGAL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
@@ -46,10 +46,12 @@ def text(value: str | None, style: str = "") -> str:
     """A string cell (None or "" an empty one)."""
     if not value:
         return _EMPTY
+    if not value.isprintable():
+        value = export_safe(value)
+        if not value:
+            return _EMPTY
     if value.startswith(_FORMULA_STARTS):
         value = "'" + value
-    if not value.isprintable():
-        value = _ILLEGAL.sub("", value)
     if "&" in value or "<" in value or ">" in value:
         value = escape(value)
     if value[0] in _SPACES or value[-1] in _SPACES:
@@ -148,7 +150,10 @@ class Sheet:
         self._write(rows)
 
     def _write(self, xml: str) -> None:
-        self._stream.write(xml.encode().translate(None, _ILLEGAL_BYTES))
+        data = xml.encode().translate(None, _ILLEGAL_BYTES)
+        if b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:  # U+FFFE, U+FFFF: not XML characters either
+            data = data.replace(b"\xef\xbf\xbe", b"").replace(b"\xef\xbf\xbf", b"")
+        self._stream.write(data)
 
     def header(self, values: Iterable[str]) -> None:
         self._pending.append("<row>" + "".join(text(v, ' s="1"') for v in values) + "</row>")
@@ -175,7 +180,7 @@ class Workbook:
         """The next sheet; the one before it is finished first (one sheet is written at a time)."""
         if self._open is not None:
             self._open.close()
-        self._titles.append(title)
+        self._titles.append(export_safe(title) or f"Sheet{len(self._titles) + 1}")
         stream = self._zip.open(f"xl/worksheets/sheet{len(self._titles)}.xml", "w", force_zip64=True)
         self._open = Sheet(stream, widths)
         return self._open

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from django.utils import translation
 
+from apps.core.text import export_safe
 from apps.registry import uscc as uscc_rules
 
 
@@ -46,9 +47,13 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value: object) -> object:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe; other values pass."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    """Text a spreadsheet would run as a formula gets a leading apostrophe, and loses the characters
+    no file format can hold (apps.core.text.export_safe); other values pass. Every export writer's one
+    gate for stored text."""
+    if isinstance(value, str):
+        value = export_safe(value)
+        if value.startswith(FORMULA_STARTS):
+            return "'" + value
     return value
 
 

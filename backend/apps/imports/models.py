@@ -92,6 +92,9 @@ class ImportJob(models.Model):
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    cleaned = models.JSONField(
+        default=list, blank=True, help_text="One-line cells whose line breaks became spaces: {row, column, zh, en}."
+    )
     error_workbook = models.FileField(upload_to=error_workbook_upload_to, max_length=300, blank=True)
 
     uploaded_by = models.ForeignKey(

@@ -236,13 +236,24 @@ def _damaged() -> UnreadableFile:
     return UnreadableFile(t("Excel 文件已损坏或无法读取。", "The Excel file is damaged or cannot be read."))
 
 
+def _refused() -> UnreadableFile:
+    return UnreadableFile(
+        t(
+            "Excel 文件中含有 XML 文档类型定义（DTD）或实体声明，正常的 Excel 文件不会有这些内容，已拒绝导入。"
+            "请在 Excel 中重新保存后再导入。",
+            "The Excel file holds an XML document type definition (DTD) or entity declarations, which real "
+            "Excel files never do; it is refused. Save it again in Excel and import that.",
+        )
+    )
+
+
 def _open_xlsx(data: bytes, fmt: TableFormat) -> Table:
     """The sheet with the header, read by the fast reader (apps.imports.xlsx), or by openpyxl when the
     fast reader does not understand the file."""
     try:
         found = xlsx.sheets(data, MAX_COLUMNS)
     except xlsx.Refused as exc:
-        raise _damaged() from exc
+        raise _refused() from exc
     except xlsx.Unsupported:
         return _open_xlsx_with_openpyxl(data, fmt)
     for title, rows in found[:20]:
@@ -250,7 +261,9 @@ def _open_xlsx(data: bytes, fmt: TableFormat) -> Table:
         def checked(rows: Any = rows) -> Iterator[Any]:
             try:
                 yield from rows()
-            except (xlsx.Unsupported, xlsx.Refused) as exc:
+            except xlsx.Refused as exc:
+                raise _refused() from exc
+            except xlsx.Unsupported as exc:
                 raise _damaged() from exc
 
         try:
@@ -310,6 +323,10 @@ def estimate_rows(data: bytes, source: Source) -> int:
     """A cheap upper estimate of the data rows, to decide between inline and background processing."""
     if source.file_format == CSV:
         return data.count(b"\n") + 1
+    try:
+        xlsx.refuse_dtds(data)  # before openpyxl opens anything
+    except xlsx.Refused:
+        return 0  # the real read refuses the file
     from openpyxl import load_workbook
 
     try:

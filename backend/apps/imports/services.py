@@ -199,6 +199,7 @@ def _record(job: ImportJob, run: Run, table: reader.Table) -> None:
     job.to_create, job.to_update, job.unchanged = counts.to_create, counts.to_update, counts.unchanged
     job.skipped, job.error_rows = counts.skipped, len(run.errors)
     job.errors = [error.as_json() for error in run.sorted_errors()[: errors_kept()]]
+    job.cleaned = [run.cleaned[key].as_json() for key in sorted(run.cleaned)[: errors_kept()]]
     if run.errors:
         content = workbook.error_workbook(table, run.errors, job.language)
         if job.error_workbook:

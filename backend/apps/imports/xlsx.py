@@ -11,9 +11,10 @@ returns what an import needs — the values — an order of magnitude faster:
 - error values (#N/A …) as their text; rows keep their numbers (missing rows come back empty).
 
 Anything unexpected raises `Unsupported`, and the caller falls back to openpyxl. Archive limits are
-checked before (apps.figures.uploads). XML attacks: a spreadsheet part never has a DTD, so a part
-that declares one (or an entity) is refused before parsing (`Refused`); without a DTD there is no
-entity to expand, and ElementTree never fetches anything external.
+checked before (apps.figures.uploads). XML attacks: a spreadsheet part never has a DTD, so every
+part is parsed by defusedxml with DTDs, entities and external references forbidden wherever they
+appear in the part (`Refused`: the whole file is refused, never read by openpyxl instead). openpyxl,
+which reads what this reader does not understand, uses defusedxml too once it is installed.
 """
 
 from __future__ import annotations
@@ -25,7 +26,11 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
-from xml.etree.ElementTree import Element, iterparse
+from xml.etree.ElementTree import Element
+from xml.parsers import expat
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import iterparse
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -44,6 +49,50 @@ class Unsupported(ValueError):
 
 class Refused(ValueError):
     """A part declares a DTD or entities, which no spreadsheet does: the file is refused."""
+
+
+class _PrologDone(Exception):
+    """The root element started: no DTD can follow."""
+
+
+def _no_dtd_in(handle: Any, name: str) -> None:
+    """Parses a part's prolog (up to its first element), in whatever encoding it declares; a DTD there
+    (the only place one can be, and the only place entities can be declared) raises Refused."""
+    parser = expat.ParserCreate()
+
+    def refuse(*args: Any) -> None:
+        raise Refused(f"{name}: a DTD or an entity")
+
+    def done(*args: Any) -> None:
+        raise _PrologDone
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.StartElementHandler = done
+    try:
+        while chunk := handle.read(16384):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except (_PrologDone, expat.ExpatError):
+        return  # the prolog is clean, or this member is not XML (an image): nothing an XML parser reads
+
+
+def refuse_dtds(data: bytes) -> None:
+    """Every member of the archive, XML or not by its name, checked for a DTD before anything reads it
+    (this reader, or openpyxl when this reader gives up). Raises Refused."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        return  # not a zip: the reader reports a damaged file
+    with archive:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            try:
+                with archive.open(info) as handle:
+                    _no_dtd_in(handle, info.filename)
+            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError):
+                continue  # an unreadable member: the reader reports it
 
 
 def _is_date_format(code: str) -> bool:
@@ -68,6 +117,7 @@ def _text_of(element: Element) -> str:
 
 class Workbook:
     def __init__(self, data: bytes) -> None:
+        refuse_dtds(data)
         try:
             self.archive = zipfile.ZipFile(io.BytesIO(data))
             self._read_workbook()
@@ -78,15 +128,14 @@ class Workbook:
         except (KeyError, zipfile.BadZipFile, SyntaxError, ValueError) as exc:
             raise Unsupported(str(exc)) from exc
 
-    def _open(self, name: str) -> Any:
-        with self.archive.open(name) as handle:
-            head = handle.read(4096)
-        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-            raise Refused(name)
-        return self.archive.open(name)
-
-    def _xml(self, name: str, events: tuple[str, ...] = ("end",)) -> Any:
-        return iterparse(self._open(name), events=events)  # noqa: S314 - no DTD (checked), nothing external
+    def _xml(self, name: str, events: tuple[str, ...] = ("end",)) -> Iterator[tuple[str, Any]]:
+        """The part's parse events; a DTD, an entity or an external reference anywhere in it raises Refused."""
+        try:
+            yield from iterparse(
+                self.archive.open(name), events=events, forbid_dtd=True, forbid_entities=True, forbid_external=True
+            )
+        except DefusedXmlException as exc:
+            raise Refused(f"{name}: {type(exc).__name__}") from exc
 
     def _read_workbook(self) -> None:
         rels: dict[str, str] = {}

@@ -3601,6 +3601,8 @@ export interface components {
             /** @description The first row errors, in the caller's language. */
             readonly row_errors: components["schemas"]["RowError"][];
             readonly errors_truncated: boolean;
+            /** @description One-line cells (names, codes, addresses …) whose line breaks or control characters the import replaced by spaces, in the caller's language. */
+            readonly cleaned_cells: components["schemas"]["RowError"][];
             /** @description The uploaded sheet with an error column (XLSX), when rows have errors. */
             readonly error_workbook_url: string | null;
             readonly uploaded_by: number | null;
@@ -3707,7 +3709,7 @@ export interface components {
             job: components["schemas"]["JobRunCreateJobEnum"];
             /**
              * Format: date
-             * @description Run as of this day (default: today). For checking what a scan would find.
+             * @description Run as of this day (default: today). A scan with a day is a dry run: it writes no flag or message, and the run's counts (`would_write`) tell what it would find.
              */
             today?: string;
             /** @description scan only: just these kinds' detectors (default: every kind). */

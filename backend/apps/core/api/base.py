@@ -7,6 +7,8 @@ import hashlib
 import json
 from typing import Any
 
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import translation
 from django.utils.dateparse import parse_datetime
@@ -18,6 +20,7 @@ from apps.core import audit
 from apps.core.api.ordering import StableOrderingFilter  # noqa: F401 - imported from here by the apps
 from apps.core.exceptions import Conflict
 from apps.core.i18n import t
+from apps.core.text import line_break_in
 
 
 class ScopedQuerysetMixin:
@@ -164,8 +167,30 @@ class ScopedReadOnlyViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["id"]
 
 
+class SingleLine:
+    """A validator: a one-line value (a model CharField: names, codes, addresses, phone numbers,
+    titles …) may hold no line break or control character (apps.core.text). Refused with a 400 that
+    names the field, rather than cleaned silently: the caller sees what was wrong with what it sent."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __call__(self, value: Any) -> None:
+        if isinstance(value, str) and line_break_in(value):
+            raise serializers.ValidationError(
+                t(
+                    f"“{self.label}”只能是一行文字，不能包含换行符、制表符或其他控制字符。",
+                    f"“{self.label}” is one line of text: it cannot hold line breaks, tabs or other control "
+                    "characters.",
+                )
+            )
+
+
 class ReasonSerializerMixin(serializers.Serializer):
     """Accepts an optional `reason` that goes into the change history of this write."""
+
+    # Every writable text field backed by a model CharField (or an array of them) is one line: it gets
+    # the SingleLine validator (a 400 naming the field for a line break or control character).
 
     reason = serializers.CharField(
         write_only=True,
@@ -174,6 +199,27 @@ class ReasonSerializerMixin(serializers.Serializer):
         max_length=1000,
         help_text="Why this change is made; recorded in the history. 修改原因，记入变更历史。",
     )
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        model = getattr(getattr(self, "Meta", None), "model", None)
+        if model is None:
+            return fields
+        for name, field in fields.items():
+            if field.read_only or name in ("reason", "password"):
+                continue
+            source = field.source if isinstance(field.source, str) and field.source != "*" else name
+            try:
+                model_field = model._meta.get_field(source)
+            except FieldDoesNotExist:  # a field of the serializer only, or a path (firm.name)
+                continue
+            target = field
+            if isinstance(model_field, ArrayField) and isinstance(field, serializers.ListField):
+                model_field, target = model_field.base_field, field.child
+            if isinstance(model_field, models.CharField) and isinstance(target, serializers.CharField):
+                label = str(getattr(model_field, "verbose_name", "") or name)
+                target.validators.append(SingleLine(label if label != source.replace("_", " ") else name))
+        return fields
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         reason = attrs.pop("reason", "")

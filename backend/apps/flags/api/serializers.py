@@ -12,7 +12,7 @@ from apps.core.api.base import ReasonSerializerMixin, ScopedRelatedField
 from apps.core.i18n import t
 from apps.core.scope import scope_of
 from apps.figures.models import ANNUAL_VALUE_FIELDS
-from apps.flags import notify
+from apps.flags import destinations, notify
 from apps.flags.models import (
     Channel,
     DeadlineCompletion,
@@ -229,7 +229,9 @@ STARTABLE_JOBS = [JobName.SCAN, JobName.ABOVE_SIZE, JobName.ROLLOVER, JobName.DI
 class JobRunCreateSerializer(ReasonSerializerMixin, serializers.Serializer):
     job = serializers.ChoiceField(choices=[(j.value, j.label) for j in STARTABLE_JOBS])
     today = serializers.DateField(
-        required=False, help_text="Run as of this day (default: today). For checking what a scan would find."
+        required=False,
+        help_text="Run as of this day (default: today). A scan with a day is a dry run: it writes no flag or"
+        " message, and the run's counts (`would_write`) tell what it would find.",
     )
     kinds = serializers.ListField(
         child=serializers.ChoiceField(choices=FlagKind.choices),
@@ -283,8 +285,10 @@ class WebhookChannelSerializer(ReasonSerializerMixin, serializers.ModelSerialize
         return bool(channel.secret)
 
     def validate_url(self, value: str) -> str:
-        if urlsplit(value).scheme not in ("http", "https"):
-            raise serializers.ValidationError(t("只接受 http(s) 地址。", "Only http(s) addresses are accepted."))
+        try:
+            destinations.check(value, resolve_names=False)
+        except destinations.UnsafeDestination as exc:
+            raise serializers.ValidationError(exc.message) from exc
         return value
 
     def validate_kind(self, value: str) -> str:

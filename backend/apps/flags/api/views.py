@@ -205,6 +205,8 @@ class JobRunViewSet(ScopedQuerysetMixin, mixins.CreateModelMixin, viewsets.ReadO
             params["today"] = data.validated_data["today"].isoformat()
         if data.validated_data.get("kinds") and data.validated_data["job"] == "scan":
             params["kinds"] = sorted(set(data.validated_data["kinds"]))
+        if params.get("today") and data.validated_data["job"] == "scan":
+            params["dry_run"] = True  # a scan as of another day only tells what it would find
         run = jobs.request_job(job=data.validated_data["job"], user=request.user, params=params, trigger="api")
         return Response(
             JobRunSerializer(run, context=self.get_serializer_context()).data, status=status.HTTP_202_ACCEPTED

@@ -68,6 +68,10 @@ class ImportJobSerializer(serializers.ModelSerializer):
     message = serializers.SerializerMethodField(help_text="Why the file failed or the commit was stopped.")
     row_errors = serializers.SerializerMethodField(help_text="The first row errors, in the caller's language.")
     errors_truncated = serializers.SerializerMethodField()
+    cleaned_cells = serializers.SerializerMethodField(
+        help_text="One-line cells (names, codes, addresses …) whose line breaks or control characters the import"
+        " replaced by spaces, in the caller's language."
+    )
     progress = serializers.SerializerMethodField()
     error_workbook_url = serializers.SerializerMethodField(
         help_text="The uploaded sheet with an error column (XLSX), when rows have errors."
@@ -99,6 +103,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "progress",
             "row_errors",
             "errors_truncated",
+            "cleaned_cells",
             "error_workbook_url",
             "uploaded_by",
             "uploaded_by_name",
@@ -119,6 +124,10 @@ class ImportJobSerializer(serializers.ModelSerializer):
     @extend_schema_field(RowErrorSerializer(many=True))
     def get_row_errors(self, job: ImportJob) -> list[dict[str, Any]]:
         return [{"row": e["row"], "column": e["column"], "message": _pick(e["zh"], e["en"])} for e in job.errors or []]
+
+    @extend_schema_field(RowErrorSerializer(many=True))
+    def get_cleaned_cells(self, job: ImportJob) -> list[dict[str, Any]]:
+        return [{"row": e["row"], "column": e["column"], "message": _pick(e["zh"], e["en"])} for e in job.cleaned or []]
 
     def get_errors_truncated(self, job: ImportJob) -> bool:
         return job.error_rows > len({e["row"] for e in job.errors or []})

@@ -31,6 +31,7 @@ from django.core.files.base import ContentFile
 from django.db import DatabaseError, connection, transaction
 
 from apps.core.scope import scope_of
+from apps.core.text import line_break_in, single_line
 from apps.imports.cells import CellError, Msg, name_key
 from apps.imports.formats import NAME, USCC, Column, MatchedColumn, TableFormat
 from apps.imports.reader import Table
@@ -78,6 +79,8 @@ class Run:
     progress: Progress
     errors: dict[int, list[RowError]] = field(default_factory=dict)
     counts: Counts = field(default_factory=Counts)
+    # One-line cells whose line breaks / control characters were replaced by spaces (shown in the dry run).
+    cleaned: dict[tuple[int, str], RowError] = field(default_factory=dict)
 
     def add(self, row: int, column: str, message: Msg) -> None:
         self.errors.setdefault(row, []).append(RowError(row, column, message))
@@ -175,6 +178,25 @@ class Kind:
         except CellError as exc:
             self.error(row, key, exc.message)
             return None
+
+    def one_line(self, row: int, key: str, value: str) -> str:
+        """A one-line cell (names, codes, addresses …): line breaks (Excel's Alt+Enter) and control
+        characters become spaces, and the dry run lists the cell (`Run.cleaned`)."""
+        if not line_break_in(value):
+            return value
+        label = self.label(key)
+        self.run.cleaned.setdefault(
+            (row, key),
+            RowError(
+                row,
+                label,
+                Msg(
+                    f"“{label}”中的换行符或控制字符已替换为空格。",
+                    f"Line breaks or control characters in '{label}' were replaced by spaces.",
+                ),
+            ),
+        )
+        return single_line(value)
 
     def cell_value(self, row: int, key: str) -> Any:
         return self.cell(self._current, key)
@@ -403,7 +425,7 @@ class Kind:
         from apps.imports import cells
 
         code = self.read(row, "uscc", cells.uscc) if self.header.has("uscc") else ""
-        name = cells.text(self.cell_value(row, "name")) if self.header.has("name") else ""
+        name = self.one_line(row, "name", cells.text(self.cell_value(row, "name"))) if self.header.has("name") else ""
         if code == "" and not name:
             self.run.add(
                 row,
@@ -426,7 +448,7 @@ class Kind:
         code = cells.uscc_normalised(raw)
         if code:
             return code, ""
-        name = cells.text(values[at["name"].index]) if "name" in at else ""
+        name = self.one_line(row, "name", cells.text(values[at["name"].index])) if "name" in at else ""
         if not name:
             self.run.add(
                 row,

@@ -129,9 +129,13 @@ class CertificationsKind(Kind):
         else:
             code, name = self.firm_code(row, values)
         number = cells.text(values[at["number"]]) if "number" in at else ""
+        if not number.isprintable():
+            number = self.one_line(row, "number", number)
         if len(number) > 100:
             number = self.read_checked(row, "number", number, 100)
         batch = cells.text(values[at["batch"]]) if "batch" in at else ""
+        if not batch.isprintable():
+            batch = self.one_line(row, "batch", batch)
         if len(batch) > 100:
             batch = self.read_checked(row, "batch", batch, 100)
         raw = values[at["certificate_date"]] if "certificate_date" in at else None

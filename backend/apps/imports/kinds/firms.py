@@ -108,6 +108,8 @@ class FirmsKind(Kind):
         value = cells.text(self.cell_value(row, key))
         if value == "":
             return None
+        if key != "notes":  # every firm column but the notes is one line
+            value = self.one_line(row, key, value)
         if limit is not None:
             try:
                 cells.max_length(value, self.label(key), limit)

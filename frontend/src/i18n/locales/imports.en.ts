@@ -39,6 +39,7 @@ export default {
     row: "Row",
     column: "Column",
     message: "Error",
+    cleanedCells: "Line breaks replaced by spaces in one-line cells",
     errorsTruncated: "Only the first errors are shown; download the error workbook for all of them",
     downloadErrors: "Download the error workbook",
     fixHint: "Correct the rows the Error column names in the error workbook, save it and upload it again; the Error column is ignored.",

@@ -39,6 +39,7 @@ export default {
     row: "行号",
     column: "列",
     message: "错误原因",
+    cleanedCells: "以下单行单元格中的换行符已替换为空格",
     errorsTruncated: "仅显示前若干条错误，完整错误请下载错误工作簿",
     downloadErrors: "下载错误工作簿",
     fixHint: "请在错误工作簿中按“错误原因”列修改出错的行，保存后重新上传检查；“错误原因”列会被忽略。",
