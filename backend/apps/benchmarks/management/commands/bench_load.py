@@ -43,8 +43,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from psycopg import sql
 
-from apps.highlights.management.commands import bench_highlights
-from apps.registry.management.commands import bench_firms
+from apps.benchmarks.management.commands import bench_highlights
+from apps.benchmarks.management.commands import bench_firms
 
 BACKEND = Path(__file__).resolve().parents[4]
 MARKER = bench_firms.MARKER + " (bench_load)"  # bench_firms' database checks accept their marker's prefix
