@@ -14,16 +14,23 @@ server (`seedbed_bench` for bench_firms of `seedbed`, `seedbed_scan_bench` for b
 - **drop**: `--drop` (always, for `--smoke`) drops it at the end.
 
 Also the small things every benchmark prints or needs: the load average, a nearest-rank percentile,
-a free port, a DATABASE_URL for a subprocess (a server, a worker) pointed at the benchmark database.
+a free port, a DATABASE_URL for a subprocess (a server, a worker) pointed at the benchmark database,
+and gunicorn serving the app on it (`serve`).
 """
 
 from __future__ import annotations
 
+import http.client
 import math
 import os
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
 
@@ -166,3 +173,58 @@ class BenchDatabase:
             connections.close_all()
             if drop:
                 self.drop()
+
+
+@dataclass(frozen=True)
+class Server:
+    port: int
+    pid: int  # gunicorn's master process
+
+
+@contextmanager
+def serve(name: str, *, workers: int, log_name: str, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    """gunicorn serving the app on database `name` at a free port of 127.0.0.1, as in production
+    (sync workers, persistent connections); yields it once /healthz answers, stops it after."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(name),
+        "DB_CONN_MAX_AGE": "60",
+        "DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    log_path = Path(settings.MEDIA_ROOT).parent / f"{log_name}-gunicorn-{port}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
+            [
+                sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
+                "--workers", str(workers), "--no-control-socket", "--timeout", "120", "--keep-alive", "75",
+            ],
+            cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                if process.poll() is not None:
+                    raise CommandError(f"gunicorn stopped ({process.returncode}); see {log_path}")
+                try:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                    conn.request("GET", "/healthz")
+                    if conn.getresponse().status in (200, 503):
+                        break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise CommandError(f"gunicorn did not answer on port {port}; see {log_path}")
+                time.sleep(0.3)
+            yield Server(port, process.pid)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=30)
