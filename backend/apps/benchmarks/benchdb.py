@@ -97,7 +97,8 @@ class BenchDatabase:
         self.command = command
         self.marker = f"seedbed {command}"
         self.name = name or (f"{original}_{command}_smoke_bench" if smoke else f"{original}_{suffix}")
-        if self.name == original:
+        self.template = f"{original}_smoke_template_bench" if smoke else ""
+        if original in (self.name, self.template):
             raise CommandError("The benchmark database must not be the one DATABASE_URL names.")
         self.out = out
 
@@ -107,29 +108,68 @@ class BenchDatabase:
     def _comment(self, text: str) -> sql.Composed:
         return sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(self.name), sql.Literal(text))
 
+    def _owned(self, admin: psycopg.Connection[Any], name: str) -> str | None:
+        """The database's comment; '' for an empty database that is not ours (it may be taken over); None when
+        there is no such database. Refuses a database that is not ours and holds tables."""
+        row = admin.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if row is None:
+            return None
+        comment = str(row[0] or "")
+        if not comment.startswith(OURS):
+            with connect(name) as conn:
+                found = conn.execute(
+                    "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+                ).fetchone()
+            tables = found[0] if found else 0
+            if tables:
+                raise CommandError(
+                    f"Database {name} exists, holds {tables} tables and was not created by a Seedbed "
+                    "benchmark: refusing to touch it."
+                )
+            return ""  # not ours but empty: ours to take
+        return comment
+
+    def _from_template(self) -> None:
+        """A smoke's database: a copy of a template database that holds the migrated schema (migrated
+        here, a no-op when it is up to date), so each smoke does not pay for every migration."""
+        with maintenance() as admin:
+            if self._owned(admin, self.template) is None:
+                admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.template)))
+            admin.execute(
+                sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                    sql.Identifier(self.template), sql.Literal("seedbed bench_ smoke template (migrated schema)")
+                )
+            )
+        connections.close_all()
+        settings.DATABASES["default"]["NAME"] = self.template
+        connections["default"].settings_dict["NAME"] = self.template
+        call_command("migrate", verbosity=0, interactive=False)
+        connections.close_all()
+        with maintenance() as admin:
+            if self._owned(admin, self.name) is not None:
+                admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(self.name)))
+            admin.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(self.name), sql.Identifier(self.template)
+                )
+            )
+            admin.execute(self._comment(self.marker))
+        self.say(f"created from {self.template}")
+
     def prepare(self, filled: str, *, refill: bool = False) -> bool:
         """Creates, takes over or checks the database. True when it already holds the fill `filled`."""
+        if self.template:
+            self._from_template()
+            return False
         with maintenance() as admin:
-            row = admin.execute(
-                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [self.name]
-            ).fetchone()
-            if row is not None:
-                comment = row[0] or ""
-                if not comment.startswith(OURS):
-                    with connect(self.name) as conn:
-                        found = conn.execute(
-                            "SELECT count(*) FROM pg_tables"
-                            " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
-                        ).fetchone()
-                    tables = found[0] if found else 0
-                    if tables:
-                        raise CommandError(
-                            f"Database {self.name} exists, holds {tables} tables and was not created by a Seedbed "
-                            "benchmark: refusing to touch it."
-                        )
-                    self.say("exists and is empty; taking it over")
-                    admin.execute(self._comment(self.marker))
-                    return False
+            comment = self._owned(admin, self.name)
+            if comment == "":
+                self.say("exists and is empty; taking it over")
+                admin.execute(self._comment(self.marker))
+                return False
+            if comment is not None:
                 if comment == filled and not refill:
                     self.say(f"reusing ({comment})")
                     return True
@@ -167,7 +207,8 @@ class BenchDatabase:
         reuse = self.prepare(filled, refill=refill)
         try:
             self.switch()
-            call_command("migrate", verbosity=0, interactive=False)
+            if not self.template:  # a smoke's copy of the template is migrated already
+                call_command("migrate", verbosity=0, interactive=False)
             yield reuse
         finally:
             connections.close_all()

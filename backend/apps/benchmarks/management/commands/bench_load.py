@@ -295,8 +295,11 @@ class Command(BaseCommand):
             # Warm-up: every worker process opens its database connection and loads its code.
             warm = Client(port, tokens[0])
             rng = random.Random(1)
-            for label, _ in MIX * 3:
-                warm.get(catalogue.path(label, rng))
+            for label, _ in MIX * 3:  # every call of the mix, so a broken one stops here
+                path = catalogue.path(label, rng)
+                status, body = warm.get(path)
+                if status != 200:
+                    raise CommandError(f"warm-up: GET {path} answered {status}: {body[:300]!r}")
 
             self.stdout.write("")
             self.stdout.write(
