@@ -472,8 +472,8 @@ class Command(BaseCommand):
                 counts[size] = len(captured.captured_queries)
                 self.stdout.write(f"SQL queries per cold request at page_size={size}: {counts[size]}")
                 if size == 10:
-                    for c in captured.captured_queries:
-                        self.stdout.write(f"    {c['sql'][:110]}")
+                    for query in captured.captured_queries:
+                        self.stdout.write(f"    {query['sql'][:110]}")
             same = counts[10] == counts[100]
             self.stdout.write(f"query count independent of page size: {'PASS' if same else 'FAIL'}")
             if not same:
