@@ -13,8 +13,8 @@ Baseline in the same run and browser: the dashboard's data as it used to be fetc
 requests to /firms/ and /certifications/, in parallel) against the one GET /api/v1/dashboard/.
 Target: first load under 2 s (docs/benchmarks.md). The bundle size is `cd frontend && npm run size`.
 No database access here: it measures the app at --url as a browser sees it. `--smoke` (CI) serves
-the demo park itself instead: its own database (apps.benchmarks.benchdb), gunicorn on a free port,
-one run, everything dropped after.
+the demo park's firms and users itself instead: its own database (apps.benchmarks.benchdb), gunicorn
+on a free port, one run, everything dropped after.
 """
 
 from __future__ import annotations
