@@ -103,8 +103,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--smoke",
             action="store_true",
-            help="A toy run for CI: the demo park in a database of its own (dropped after), served by gunicorn "
-            "on a free port, one run; --url is ignored and timings are not judged.",
+            help="A toy run for CI: the demo park's firms and users in a database of its own (dropped after), "
+            "served by gunicorn on a free port, one run; --url is ignored and timings are not judged.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
