@@ -225,7 +225,8 @@ class Server:
 @contextmanager
 def serve(name: str, *, workers: int, log_name: str, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     """gunicorn serving the app on database `name` at a free port of 127.0.0.1, as in production
-    (sync workers, persistent connections); yields it once /healthz answers, stops it after."""
+    (sync workers, persistent connections); yields it once /healthz answers, stops it after. Its log
+    (var/<log_name>-gunicorn-<port>.log) is kept only when something failed."""
     port = free_port()
     env = {
         **os.environ,
@@ -269,3 +270,4 @@ def serve(name: str, *, workers: int, log_name: str, extra_env: dict[str, str] |
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=30)
+    log_path.unlink(missing_ok=True)  # reached only when nothing failed: a failure keeps the log it names
