@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.flags",
     "apps.imports",
     "apps.dashboard",
+    "apps.benchmarks",
 ]
 
 MIDDLEWARE = [

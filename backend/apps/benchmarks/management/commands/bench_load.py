@@ -24,30 +24,25 @@ from __future__ import annotations
 
 import http.client
 import json
-import math
 import os
 import random
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from psycopg import sql
 
-from apps.highlights.management.commands import bench_highlights
-from apps.registry.management.commands import bench_firms
+from apps.benchmarks import benchdb
+from apps.benchmarks.benchdb import load_average, pct
+from apps.benchmarks.management.commands import bench_firms, bench_highlights
 
-BACKEND = Path(__file__).resolve().parents[4]
-MARKER = bench_firms.MARKER + " (bench_load)"  # bench_firms' database checks accept their marker's prefix
+MARKER = "seedbed bench_load"
+SMOKE = {"firms": 1_000, "users": 3, "seconds": 4.0, "baseline_seconds": 2.0, "workers": 2, "think": "0.1,0.3"}
 CERTIFICATIONS_PER_FIRM = 0.3
 # The staff console's calls and their share of the mix (percent).
 MIX = (
@@ -60,18 +55,6 @@ MIX = (
     ("flags, filters", 10),
     ("highlights", 5),
 )
-
-
-def pct(samples: list[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    if not samples:
-        return float("nan")
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
-def load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 @dataclass
@@ -179,40 +162,35 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=4754)
         parser.add_argument("--refill", action="store_true", help="Drop and refill the benchmark database.")
         parser.add_argument("--drop", action="store_true", help="Drop the benchmark database when done.")
+        parser.add_argument(
+            "--smoke",
+            action="store_true",
+            help=f"A toy run for CI ({SMOKE['firms']} firms, {SMOKE['users']} users for {SMOKE['seconds']:.0f} s, its "
+            "own database, dropped after): every path runs; timings are not judged, a non-200 answer fails it.",
+        )
 
     # ---- the data set ---------------------------------------------------------------------------------
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["smoke"]:
+            options.update(SMOKE, drop=True)
         n, seed = options["firms"], options["seed"]
-        original = settings.DATABASES["default"]["NAME"]
-        if original.endswith("_bench"):
-            raise CommandError("point DATABASE_URL at your usual database; the benchmark makes its own")
-        name = f"{original}_load_bench"
+        database = benchdb.BenchDatabase("bench_load", "load_bench", self.stdout, smoke=options["smoke"])
         filled = f"{MARKER}: n={n} seed={seed} certs={CERTIFICATIONS_PER_FIRM}"
         firms = bench_firms.Command()
         firms.stdout, firms.stderr = self.stdout, self.stderr
-        reuse = firms._prepare_database(name, filled, options["refill"])
-        try:
-            firms._switch_to(name)
-            call_command("migrate", verbosity=0, interactive=False)
+        with database.session(filled, refill=options["refill"], drop=options["drop"]) as reuse:
             staff, _ = firms._staff_user()
             if not reuse:
                 firms._fill(n, seed, staff.pk)
-                self._fill_more(name, n)
-                with firms._maintenance() as admin:
-                    admin.execute(
-                        sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(filled))
-                    )
+                self._fill_more(database.name, n)
+                database.mark_filled(filled)
             tokens = self._tokens(options["users"])
             catalogue = self._catalogue()
             connections.close_all()
-            self._measure(name, catalogue, tokens, options)
-        finally:
-            connections.close_all()
-            if options["drop"]:
-                with firms._maintenance() as admin:
-                    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-                self.stdout.write(f"database {name}: dropped")
+            errors = self._measure(database.name, catalogue, tokens, options)
+        if options["smoke"] and errors:
+            raise CommandError(f"smoke: {errors} requests did not answer 200")
 
     def _fill_more(self, name: str, n: int) -> None:
         """Certifications (bench_highlights' statement), figures, then the flags a real scan finds in them."""
@@ -234,8 +212,7 @@ class Command(BaseCommand):
         }
         tables = ("programmes_certification", "figures_annualfigures")
         started = time.perf_counter()
-        with bench_firms.Command()._server(name) as conn:
-            conn.autocommit = False
+        with benchdb.connect(name, autocommit=False) as conn:
             with conn.cursor() as cur:
                 # One transaction: if anything fails, the rollback restores the triggers with the rest.
                 for table in tables:
@@ -261,7 +238,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         with audit.change_context(source="command", reason="bench_load fill"):
             totals = scan(today=dt.date.today())
-        with bench_firms.Command()._server(name) as conn:
+        with benchdb.connect(name) as conn:
             conn.execute("VACUUM ANALYZE")
         self.stdout.write(f"fill: scan {totals.as_dict()} in {time.perf_counter() - started:.1f} s")
 
@@ -308,50 +285,21 @@ class Command(BaseCommand):
 
     # ---- measuring -------------------------------------------------------------------------------------
 
-    def _start_app(self, name: str, workers: int) -> tuple[subprocess.Popen[bytes], int, Any]:
-        import socket
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        db = settings.DATABASES["default"]
-        credentials = f"{quote(db['USER'])}:{quote(db['PASSWORD'] or '')}"
-        url = f"postgresql://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name}"
-        if str(db["HOST"]).startswith("/"):
-            url = f"postgresql://{quote(db['USER'])}@/{name}?host={quote(db['HOST'])}"
-        env = {**os.environ, "DATABASE_URL": url, "DB_CONN_MAX_AGE": "60", "DEBUG": "false", "LOG_LEVEL": "WARNING"}
-        env.pop("DJANGO_SETTINGS_MODULE", None)
-        log = open(Path(settings.MEDIA_ROOT).parent / f"bench_load-gunicorn-{port}.log", "wb")  # noqa: SIM115
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
-            [
-                sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}",
-                "--workers", str(workers), "--no-control-socket", "--timeout", "120", "--keep-alive", "75",
-            ],
-            cwd=BACKEND, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status in (200, 503):
-                    return process, port, log
-            except OSError:
-                time.sleep(0.3)
-        process.terminate()
-        raise CommandError(f"gunicorn did not answer on port {port}; see {log.name}")
-
-    def _measure(self, name: str, catalogue: Catalogue, tokens: list[str], options: dict[str, Any]) -> None:
+    def _measure(self, name: str, catalogue: Catalogue, tokens: list[str], options: dict[str, Any]) -> int:
+        """Measures; returns the number of requests that did not answer 200."""
         users, seconds = options["users"], options["seconds"]
         think = tuple(float(x) for x in options["think"].split(","))
         labels = [label for label, share in MIX for _ in range(share)]
-        process, port, log = self._start_app(name, options["workers"])
-        try:
+        with benchdb.serve(name, workers=options["workers"], log_name="bench_load") as server:
+            port = server.port
             # Warm-up: every worker process opens its database connection and loads its code.
             warm = Client(port, tokens[0])
             rng = random.Random(1)
-            for label, _ in MIX * 3:
-                warm.get(catalogue.path(label, rng))
+            for label, _ in MIX * 3:  # every call of the mix, so a broken one stops here
+                path = catalogue.path(label, rng)
+                status, body = warm.get(path)
+                if status != 200:
+                    raise CommandError(f"warm-up: GET {path} answered {status}: {body[:300]!r}")
 
             self.stdout.write("")
             self.stdout.write(
@@ -362,17 +310,10 @@ class Command(BaseCommand):
             self.stdout.write(f"load average before the baseline: {load_average()}")
             baseline = self._run(port, tokens[:1], catalogue, labels, options["baseline_seconds"], (0.0, 0.0))
             self.stdout.write(f"load average before the load: {load_average()}")
-            cpu_before = self._cpu(process.pid, name)
+            cpu_before = self._cpu(server.pid, name)
             loaded = self._run(port, tokens, catalogue, labels, seconds, think)
-            cpu_after = self._cpu(process.pid, name)
+            cpu_after = self._cpu(server.pid, name)
             after = load_average()
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            log.close()
 
         self.stdout.write(f"load average after: {after} (other work on the machine inflates every figure)")
         self.stdout.write("")
@@ -425,6 +366,7 @@ class Command(BaseCommand):
         self.stdout.write(f"errors: {len(results.errors)} (target 0): {'PASS' if zero else 'FAIL'}")
         self.stdout.write(f"p95: {p95:.1f} ms (target < 300 ms): {'PASS' if fast else 'FAIL'}")
         self.stdout.write(f"overall: {'PASS' if zero and fast else 'FAIL'}")
+        return len(results.errors) + len(baseline[0].errors)
 
     @staticmethod
     def _cpu(gunicorn_pid: int, database: str) -> dict[str, dict[int, float]]:
@@ -440,7 +382,7 @@ class Command(BaseCommand):
 
         parent = psutil.Process(gunicorn_pid)
         app = [parent.pid, *(child.pid for child in parent.children(recursive=True))]
-        with bench_firms.Command()._server("postgres") as conn:
+        with benchdb.maintenance() as conn:
             rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [database]).fetchall()
         return {
             "app": {pid: used(pid) for pid in app},

@@ -4,8 +4,8 @@
         ../.venv/bin/python manage.py bench_imports [--rows 100000] [--refill] [--drop]
 
 It never touches the database DATABASE_URL names: it works in `<name>_imports_bench` on the same
-server (created here and marked with a comment; refused when it exists, holds tables and was not
-created by this command; the firms it needs are kept between runs). Each measured import starts
+server (apps.benchmarks.benchdb: created, marked, reused, refused, dropped; the firms it needs are
+kept between runs; `--smoke`, a toy run for CI, in a database of its own). Each measured import starts
 from no certifications. The imports go through the same services as the API (upload checks, dry
 run, commit in one transaction with the history triggers); only HTTP is left out.
 
@@ -33,24 +33,19 @@ import tempfile
 import time
 from typing import Any
 
-import psycopg
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, connections
-from psycopg import sql
+from django.db import connection
 
+from apps.benchmarks import benchdb
 from apps.registry.uscc import make
 
 MARKER = "seedbed bench_imports"
+SMOKE_ROWS = 1_000
 HEADER = ["序号", "企业名称", "统一社会信用代码", "证书编号", "发证日期", "批次"]
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 TARGET = 5  # the CSV import must run at no less than 1/TARGET of the speed of (a), COPY into the table
-
-
-def bench_name(name: str) -> str:
-    return name if name.endswith("_imports_bench") else f"{name}_imports_bench"
 
 
 class Command(BaseCommand):
@@ -66,59 +61,12 @@ class Command(BaseCommand):
         parser.add_argument("--skip-xlsx", action="store_true", help="Only CSV.")
         parser.add_argument("--refill", action="store_true", help="Drop and refill the benchmark database.")
         parser.add_argument("--drop", action="store_true", help="Drop the benchmark database when done.")
-
-    # ---- database ---------------------------------------------------------------------------
-
-    def _server(self, dbname: str) -> psycopg.Connection[Any]:
-        db = settings.DATABASES["default"]
-        return psycopg.connect(
-            dbname=dbname, user=db["USER"], password=db["PASSWORD"] or None, host=db["HOST"] or None,
-            port=db["PORT"] or None, autocommit=True, connect_timeout=10,
-        )  # fmt: skip
-
-    def _maintenance(self) -> psycopg.Connection[Any]:
-        try:
-            return self._server("postgres")
-        except psycopg.OperationalError:
-            return self._server("template1")
-
-    def _prepare_database(self, name: str, filled: str, refill: bool) -> bool:
-        """Creates or checks the benchmark database; True when it already holds the requested firms."""
-        with self._maintenance() as admin:
-            row = admin.execute(
-                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name]
-            ).fetchone()
-            if row is not None:
-                comment = row[0] or ""
-                if not comment.startswith(MARKER):
-                    with self._server(name) as conn:
-                        tables = conn.execute(
-                            "SELECT count(*) FROM pg_tables"
-                            " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
-                        ).fetchone()
-                    if tables and tables[0]:
-                        raise CommandError(
-                            f"Database {name} exists, holds {tables[0]} tables and was not created by bench_imports: "
-                            "refusing to touch it."
-                        )
-                    admin.execute(
-                        sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(MARKER))
-                    )
-                    return False
-                if comment == filled and not refill:
-                    self.stdout.write(f"database {name}: reusing ({comment})")
-                    return True
-                self.stdout.write(f"database {name}: dropping ({comment})")
-                admin.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            admin.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(MARKER)))
-            self.stdout.write(f"database {name}: created")
-        return False
-
-    def _switch_to(self, name: str) -> None:
-        connections.close_all()
-        settings.DATABASES["default"]["NAME"] = name
-        connections["default"].settings_dict["NAME"] = name
+        parser.add_argument(
+            "--smoke",
+            action="store_true",
+            help=f"A toy run for CI ({SMOKE_ROWS} rows, its own database, dropped after): every measurement "
+            "path runs (both baselines, CSV and XLSX, new and again); timings are not judged.",
+        )
 
     # ---- data ---------------------------------------------------------------------------------
 
@@ -140,7 +88,7 @@ class Command(BaseCommand):
         zone, _ = Zone.objects.get_or_create(code="bench", defaults={"name": "基准测试片区"})
         started = time.perf_counter()
         now = dt.datetime.now(dt.UTC)
-        with self._server(settings.DATABASES["default"]["NAME"]) as conn:
+        with benchdb.connect(settings.DATABASES["default"]["NAME"]) as conn:
             conn.autocommit = False
             with conn.cursor() as cur:
                 cur.execute("ALTER TABLE registry_firm DISABLE TRIGGER registry_firm_audit")
@@ -206,7 +154,7 @@ class Command(BaseCommand):
     def _copy(self, data: bytes, runs: int) -> float:
         """Baseline (b): the raw CSV into a bare temporary table."""
         times = []
-        with self._server(settings.DATABASES["default"]["NAME"]) as conn, conn.cursor() as cur:
+        with benchdb.connect(settings.DATABASES["default"]["NAME"]) as conn, conn.cursor() as cur:
             for _ in range(runs):
                 conn.autocommit = False
                 cur.execute(
@@ -228,7 +176,7 @@ class Command(BaseCommand):
         hnte = Programme.objects.get(code="HNTE")
         level = hnte.levels[0]
         db_name = settings.DATABASES["default"]["NAME"]
-        with self._server(db_name) as conn, conn.cursor() as cur:
+        with benchdb.connect(db_name) as conn, conn.cursor() as cur:
             firm_ids = dict(cur.execute("SELECT uscc, id FROM registry_firm WHERE uscc = ANY(%s)", [codes]).fetchall())
             out = io.StringIO()
             writer = csv.writer(out, lineterminator="\n")
@@ -286,39 +234,26 @@ class Command(BaseCommand):
             "unchanged": job.unchanged,
         }
 
-    @staticmethod
-    def _load() -> str:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["smoke"]:
+            options.update(rows=SMOKE_ROWS, copies=1, table_copies=1, drop=True)
         n, seed = options["rows"], options["seed"]
-        original = settings.DATABASES["default"]["NAME"]
-        name = bench_name(original)
+        database = benchdb.BenchDatabase("bench_imports", "imports_bench", self.stdout, smoke=options["smoke"])
         filled = f"{MARKER}: firms={n} seed={seed}"
-        reuse = self._prepare_database(name, filled, options["refill"])
         media = tempfile.mkdtemp(prefix="seedbed-bench-imports-")
         try:
-            self._switch_to(name)
-            call_command("migrate", verbosity=0, interactive=False)
-            codes = self._codes(n, seed)
-            if not reuse:
-                self._fill_firms(codes)
-                with self._maintenance() as admin:
-                    admin.execute(
-                        sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(filled))
-                    )
-            settings.MEDIA_ROOT = media
-            settings.SEEDBED_IMPORT_INLINE_MAX_ROWS = n * 10  # measure in-process: no worker in between
-            settings.SEEDBED_IMPORT_MAX_ROWS = max(n, settings.SEEDBED_IMPORT_MAX_ROWS)
-            settings.SEEDBED_MAX_UPLOAD_BYTES = max(64 * 1024 * 1024, settings.SEEDBED_MAX_UPLOAD_BYTES)
-            self._run(codes, options)
+            with database.session(filled, refill=options["refill"], drop=options["drop"]) as reuse:
+                codes = self._codes(n, seed)
+                if not reuse:
+                    self._fill_firms(codes)
+                    database.mark_filled(filled)
+                settings.MEDIA_ROOT = media
+                settings.SEEDBED_IMPORT_INLINE_MAX_ROWS = n * 10  # measure in-process: no worker in between
+                settings.SEEDBED_IMPORT_MAX_ROWS = max(n, settings.SEEDBED_IMPORT_MAX_ROWS)
+                settings.SEEDBED_MAX_UPLOAD_BYTES = max(64 * 1024 * 1024, settings.SEEDBED_MAX_UPLOAD_BYTES)
+                self._run(codes, options)
         finally:
-            connections.close_all()
             shutil.rmtree(media, ignore_errors=True)
-            if options["drop"]:
-                with self._maintenance() as admin:
-                    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-                self.stdout.write(f"database {name}: dropped")
 
     def _run(self, codes: list[str], options: dict[str, Any]) -> None:
         from apps.accounts.models import Role, User
@@ -337,7 +272,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"XLSX file: {len(xlsx_data) / 1e6:.1f} MB, made in {time.perf_counter() - started:.1f} s"
             )
-        self.stdout.write(f"machine: {os.cpu_count()} CPUs; load average before: {self._load()}")
+        self.stdout.write(f"machine: {os.cpu_count()} CPUs; load average before: {benchdb.load_average()}")
 
         self._reset()
         copy_s = self._copy(csv_data, options["copies"])
@@ -368,7 +303,9 @@ class Command(BaseCommand):
             self.stdout.write(line(f"{label} dry run ({what})", result["dry"]))
             self.stdout.write(line(f"{label} commit", result["commit"]))
             self.stdout.write(line(f"{label} dry run + commit", result["dry"] + result["commit"]))
-        self.stdout.write(f"load average after: {self._load()} (other work on the machine inflates every figure)")
+        self.stdout.write(
+            f"load average after: {benchdb.load_average()} (other work on the machine inflates every figure)"
+        )
         self.stdout.write("")
         for label, key in (("CSV, new rows", "CSV"), ("CSV, same file again", "CSV again")):
             seconds = results[key]["dry"] + results[key]["commit"]

@@ -4,8 +4,8 @@
         ../.venv/bin/python manage.py bench_scan [--firms 200000] [--refill]
 
 It never touches the database DATABASE_URL names: it works in `<name>_scan_bench` on the same server
-(created here and marked with a comment; reused when it already holds the requested fill; refused
-when it exists, holds tables and was not created by this command). The fill is set-based SQL
+(apps.benchmarks.benchdb: created, marked, reused, refused, dropped; `--smoke`, a toy run for CI, in
+a database of its own). The fill is set-based SQL
 (generate_series) with the history triggers off for the generated rows only, inside the fill's
 transaction. Before the first measured run the flags, notifications, outbox, job runs and the
 change history are emptied, so run 1 is a first night and run 2 a second night on unchanged data.
@@ -33,14 +33,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connections
 from psycopg import sql
 
+from apps.benchmarks import benchdb
+
 MARKER = "seedbed bench_scan"
+SMOKE_FIRMS = 1_000
 TODAY = dt.date(2026, 11, 27)
 INDUSTRIES = ("C3670", "C2682", "F5123", "F5261", "H6210", "I6513", "K7010", "L7212", "M7320")
 PROGRAMMES = ("HNTE", "SRDI", "ISME", "TSME", "ABOVE_SIZE", "LITTLE_GIANT", "GAZELLE", "LISTING_RESERVE")
@@ -63,11 +63,6 @@ EMPTIED = (
 )
 
 
-def bench_name(name: str) -> str:
-    # Its own suffix: bench_firms uses `<name>_bench` and would refuse a database filled by this one.
-    return name if name.endswith("_scan_bench") else f"{name}_scan_bench"
-
-
 class Command(BaseCommand):
     help = "Benchmarks the nightly scan in its own <name>_bench database."
 
@@ -78,56 +73,17 @@ class Command(BaseCommand):
         parser.add_argument("--monthly-share", type=int, default=10, help="Percent of firms with 2026 monthly figures.")
         parser.add_argument("--refill", action="store_true", help="Drop and refill the benchmark database.")
         parser.add_argument("--drop", action="store_true", help="Drop the benchmark database when done.")
-
-    # ---- database -------------------------------------------------------------------------------
-
-    def _connect(self, dbname: str) -> psycopg.Connection[Any]:
-        db = settings.DATABASES["default"]
-        return psycopg.connect(
-            dbname=dbname, user=db["USER"], password=db["PASSWORD"] or None, host=db["HOST"] or None,
-            port=db["PORT"] or None, autocommit=True, connect_timeout=10,
-        )  # fmt: skip
-
-    def _maintenance(self) -> psycopg.Connection[Any]:
-        try:
-            return self._connect("postgres")
-        except psycopg.OperationalError:
-            return self._connect("template1")
-
-    def _prepare(self, name: str, filled: str, refill: bool) -> bool:
-        with self._maintenance() as admin:
-            row = admin.execute(
-                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name]
-            ).fetchone()
-            if row is not None:
-                comment = row[0] or ""
-                if not comment.startswith(MARKER):
-                    with self._connect(name) as conn:
-                        tables = conn.execute(
-                            "SELECT count(*) FROM pg_tables"
-                            " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
-                        ).fetchone()
-                    if tables and tables[0]:
-                        raise CommandError(f"{name} exists, holds tables and was not made by bench_scan: refusing.")
-                elif comment == filled and not refill:
-                    self.stdout.write(f"database {name}: reusing ({comment})")
-                    return True
-                self.stdout.write(f"database {name}: dropping ({comment or 'empty'})")
-                admin.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            admin.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(MARKER)))
-            self.stdout.write(f"database {name}: created")
-        return False
-
-    def _switch_to(self, name: str) -> None:
-        connections.close_all()
-        settings.DATABASES["default"]["NAME"] = name
-        connections["default"].settings_dict["NAME"] = name
+        parser.add_argument(
+            "--smoke",
+            action="store_true",
+            help=f"A toy run for CI ({SMOKE_FIRMS} firms, its own database, dropped after): every measurement "
+            "path runs (two scans on a real worker, the hand-written query); timings are not judged.",
+        )
 
     def _fill(self, name: str, options: dict[str, Any]) -> None:
         n = options["firms"]
         started = time.perf_counter()
-        with self._connect(name) as conn:
+        with benchdb.connect(name) as conn:
             conn.autocommit = False
             cur = conn.cursor()
             cur.execute("SET LOCAL enable_nestloop = off")  # a set-based fill: hash joins
@@ -345,41 +301,26 @@ class Command(BaseCommand):
     # ---- measuring ------------------------------------------------------------------------------
 
     def handle(self, *args: Any, **options: Any) -> None:
-        original = settings.DATABASES["default"]["NAME"]
-        name = bench_name(original)
+        if options["smoke"]:
+            options.update(firms=SMOKE_FIRMS, drop=True)
+        database = benchdb.BenchDatabase("bench_scan", "scan_bench", self.stdout, smoke=options["smoke"])
         filled = (
             f"{MARKER}: firms={options['firms']} certs/firm={options['certifications_per_firm']} "
             f"years/firm={options['years_per_firm']} monthly={options['monthly_share']}%"
         )
-        reuse = self._prepare(name, filled, options["refill"])
-        try:
-            self._switch_to(name)
-            call_command("migrate", verbosity=0, interactive=False)
+        with database.session(filled, refill=options["refill"], drop=options["drop"]) as reuse:
             if not reuse:
-                self._fill(name, options)
-                with self._maintenance() as admin:
-                    admin.execute(
-                        sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(filled))
-                    )
-            self._measure(name)
-        finally:
-            connections.close_all()
-            if options["drop"]:
-                with self._maintenance() as admin:
-                    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-                self.stdout.write(f"database {name}: dropped")
+                self._fill(database.name, options)
+                database.mark_filled(filled)
+            failures = self._measure(database.name)
+        if options["smoke"] and failures:
+            raise CommandError(f"smoke: {', '.join(failures)}")
 
     def _scan_in_worker(self, name: str) -> dict[str, Any]:
         """One nightly scan on a real Celery worker of its own: the job run's wall time, the worker's peak memory."""
         from apps.flags import jobs
 
-        db = settings.DATABASES["default"]
-        host = db["HOST"] or "127.0.0.1"
-        url = (
-            f"postgresql://{db['USER']}@/{name}?host={host}"
-            if host.startswith("/")
-            else f"postgresql://{db['USER']}@{host}:{db['PORT'] or 5432}/{name}"
-        )
+        url = benchdb.database_url(name)
         queue = f"bench-scan-{uuid.uuid4().hex[:8]}"
         env = {
             **os.environ,
@@ -473,7 +414,7 @@ class Command(BaseCommand):
         """  # noqa: S608
         timings: dict[str, float] = {}
         rows: list[Any] = []
-        with self._connect(name) as conn, conn.cursor() as cur:
+        with benchdb.connect(name) as conn, conn.cursor() as cur:
             for label, renewal, reached in (("both", True, True), ("renewal_due", True, False),
                                             ("threshold_reached", False, True)):  # fmt: skip
                 bound = {**named, "renewal": renewal, "reached": reached}
@@ -487,10 +428,11 @@ class Command(BaseCommand):
                     rows = fetched
         return timings, {(int(r[0]), str(r[1]), str(r[2])) for r in rows}, note
 
-    def _measure(self, name: str) -> None:
+    def _measure(self, name: str) -> list[str]:
+        """Measures; returns the checks that failed which are not timings (a smoke run fails on them)."""
         from apps.flags.models import Flag, JobRun
 
-        with self._connect(name) as conn:
+        with benchdb.connect(name) as conn:
             counts = {
                 table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]  # noqa: S608
                 for table in ("registry_firm", "programmes_certification", "figures_annualfigures",
@@ -579,6 +521,9 @@ class Command(BaseCommand):
         self.stdout.write(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         for label, ok, value in checks:
             self.stdout.write(f"{label:<50} {value:>10}  {'PASS' if ok else 'FAIL'}")
+        failures = [] if scanned == expected else ["the scan's flags differ from the hand-written query's sets"]
+        failures += [f"run {i} {r['state']}" for i, (r, _) in enumerate(runs, 1) if r["state"] != "succeeded"]
+        return failures
 
 
 def _above_size_thresholds() -> tuple[list[tuple[str, Any]], str]:
