@@ -27,6 +27,14 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
     new_password = serializers.CharField(max_length=200, trim_whitespace=False, style={"input_type": "password"})
 
 
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = serializers.CharField(max_length=200, trim_whitespace=False, style={"input_type": "password"})
+    new_password = serializers.CharField(max_length=200, trim_whitespace=False, style={"input_type": "password"})
+    revoke_tokens = serializers.BooleanField(
+        default=True, help_text="Revoke your API tokens too (default). False keeps them working."
+    )
+
+
 class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
@@ -107,6 +115,20 @@ class UserSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
                 validate_password(attrs["password"], user=self.instance)
             except DjangoValidationError as exc:
                 raise serializers.ValidationError({"password": list(exc.messages)}) from exc
+        if self.instance is not None:
+            from apps.accounts.services import AdminChangeRefused, guard_admin_change
+
+            request = self.context.get("request")
+            try:
+                guard_admin_change(
+                    actor=getattr(request, "user", None),
+                    target=self.instance,
+                    role=attrs.get("role"),
+                    is_active=attrs.get("is_active"),
+                )
+            except AdminChangeRefused as exc:
+                field = "role" if "role" in attrs and attrs["role"] != self.instance.role else "is_active"
+                raise serializers.ValidationError({field: [exc.message]}) from exc
         return attrs
 
     def create(self, validated_data: dict[str, Any]) -> User:
