@@ -206,12 +206,16 @@ def test_an_administrator_lists_and_revokes_anyones_tokens(park, keys) -> None:
     assert {row["name"] for row in rows} == {"统计局", "ERP"}
     assert all("key" not in row and "key_hash" not in row for row in rows)
     erp = next(row for row in rows if row["name"] == "ERP")
-    revoked = admin.post(f"/api/v1/users/{park.staff.pk}/tokens/{erp['id']}/revoke/")
+    revoked = admin.post(f"/api/v1/users/{park.staff.pk}/tokens/revoke/", {"token": erp["id"]}, format="json")
     assert revoked.status_code == 200 and revoked.json()["is_active"] is False
     assert works(keys[0]) and not works(keys[1])
     # A token of another user through this user's address: not found.
     other, _ = api_token_create(user=park.viewer, name="viewer's")
-    assert admin.post(f"/api/v1/users/{park.staff.pk}/tokens/{other.pk}/revoke/").status_code == 404
+    assert (
+        admin.post(f"/api/v1/users/{park.staff.pk}/tokens/revoke/", {"token": other.pk}, format="json").status_code
+        == 404
+    )
+    assert admin.post(f"/api/v1/users/{park.staff.pk}/tokens/revoke/", {"token": "x"}, format="json").status_code == 400
     assert admin.post(f"/api/v1/users/{park.staff.pk}/tokens/revoke-all/").json() == {"revoked": 1}
     assert not works(keys[0])
 
@@ -221,6 +225,7 @@ def test_only_administrators_see_or_revoke_other_peoples_tokens(park, keys, who)
     client = client_for(getattr(park, who))
     assert client.get(f"/api/v1/users/{park.staff.pk}/tokens/").status_code in (403, 404)
     token_id = ApiToken.objects.filter(user=park.staff).first().pk  # type: ignore[union-attr]
-    assert client.post(f"/api/v1/users/{park.staff.pk}/tokens/{token_id}/revoke/").status_code in (403, 404)
+    revoke = client.post(f"/api/v1/users/{park.staff.pk}/tokens/revoke/", {"token": token_id}, format="json")
+    assert revoke.status_code in (403, 404)
     assert client.post(f"/api/v1/users/{park.staff.pk}/tokens/revoke-all/").status_code in (403, 404)
     assert all(works(key) for key in keys)

@@ -2229,7 +2229,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/users/{id}/tokens/{token_id}/revoke/": {
+    "/api/v1/users/{id}/tokens/revoke/": {
         parameters: {
             query?: never;
             header?: never;
@@ -2238,7 +2238,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Revokes one of the user's API tokens (and the tokens created with it): administrators only. */
+        /**
+         * @description Revokes one of the user's API tokens, `{"token": id}` (and the tokens created with it):
+         *     administrators only.
+         */
         post: operations["users_tokens_revoke"];
         delete?: never;
         options?: never;
@@ -5652,6 +5655,10 @@ export interface components {
          * @enum {string}
          */
         TimelineItemKindEnum: "certification_awarded" | "certification_renewed" | "certification_revoked" | "listing_event" | "annual_figures_verified" | "monthly_figures_verified" | "journal_entry";
+        TokenToRevokeRequest: {
+            /** @description The id of one of this user's API tokens. */
+            token: number;
+        };
         TokensRevoked: {
             revoked: number;
         };
@@ -21968,11 +21975,16 @@ export interface operations {
             path: {
                 /** @description 标识此 user 的 唯一整数值。 */
                 id: number;
-                token_id: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenToRevokeRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["TokenToRevokeRequest"];
+                "multipart/form-data": components["schemas"]["TokenToRevokeRequest"];
+            };
+        };
         responses: {
             200: {
                 headers: {

@@ -158,6 +158,10 @@ class ApiTokenSerializer(serializers.ModelSerializer):
         read_only_fields = ["prefix", "created_at", "revoked_at", "last_used_at"]
 
 
+class TokenToRevokeSerializer(serializers.Serializer):
+    token = serializers.IntegerField(min_value=1, help_text="The id of one of this user's API tokens.")
+
+
 class ApiTokenCreatedSerializer(ApiTokenSerializer):
     key = serializers.CharField(read_only=True, help_text="The secret. Shown only in this response; store it now.")
 
