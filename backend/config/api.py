@@ -48,6 +48,7 @@ urlpatterns = [
     path("auth/login/", accounts.LoginView.as_view(), name="auth-login"),
     path("auth/logout/", accounts.LogoutView.as_view(), name="auth-logout"),
     path("auth/csrf/", accounts.CsrfView.as_view(), name="auth-csrf"),
+    path("auth/password/", accounts.PasswordChangeView.as_view(), name="auth-password-change"),
     path("auth/password-reset/", accounts.PasswordResetRequestView.as_view(), name="auth-password-reset"),
     path(
         "auth/password-reset/confirm/",

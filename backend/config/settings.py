@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "apps.imports",
     "apps.dashboard",
     "apps.benchmarks",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -59,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.middleware.ChangeContextMiddleware",
     "apps.core.middleware.DatabaseUnavailableMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -198,6 +200,18 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Seedbed's own knobs.
 SEEDBED_LOGIN_FAILURE_LIMIT = int(env_str("SEEDBED_LOGIN_FAILURE_LIMIT", "5"))
 SEEDBED_LOGIN_FAILURE_WINDOW_SECONDS = int(env_str("SEEDBED_LOGIN_FAILURE_WINDOW_SECONDS", "900"))
+# Every login path shares django-axes' lockout, per username and client together (apps/accounts/lockout.py).
+AUTHENTICATION_BACKENDS = ["apps.accounts.lockout.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = "apps.accounts.lockout.failure_limit"
+AXES_COOLOFF_TIME = "apps.accounts.lockout.cool_off"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "apps.accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_SENSITIVE_PARAMETERS = ["password", "current_password", "new_password"]
+# API tokens created in a browser session expire after at most this many days (apps.accounts.services).
+SEEDBED_TOKEN_MAX_DAYS = int(env_str("SEEDBED_TOKEN_MAX_DAYS", "365"))
 # Password-reset requests allowed within the window per address and per client address (429 beyond).
 SEEDBED_PASSWORD_RESET_LIMIT = int(env_str("SEEDBED_PASSWORD_RESET_LIMIT", "3"))
 SEEDBED_PASSWORD_RESET_IP_LIMIT = int(env_str("SEEDBED_PASSWORD_RESET_IP_LIMIT", "10"))

@@ -137,6 +137,24 @@ def test_rotating_or_switching_off_revokes_the_address(park, as_user):
 
 def test_who_may_manage_a_feed(park, as_user):
     assert as_user(park.viewer).get("/api/v1/calendar/").status_code == 200
-    assert as_user(park.viewer).post("/api/v1/calendar/", {"rotate": True}, format="json").status_code == 403
+    # Every role with a feed manages it (issue 13, finding 14): tests/flags/test_calendar.py::test_every_role_*
     assert APIClient().get("/api/v1/calendar/").status_code == 401
     assert as_user(park.ent_a).post("/api/v1/calendar/", {"rotate": "perhaps"}, format="json").status_code == 400
+
+
+@pytest.mark.parametrize("role", ["admin", "staff", "viewer", "ent_a"])
+def test_every_role_rotates_and_switches_off_its_own_feed(park, as_user, role):
+    """Issue 13, finding 14: a viewer's feed covers the whole park, so a viewer must be able to revoke it."""
+    user = getattr(park, role)
+    client = as_user(user)
+    old = client.get("/api/v1/calendar/").json()["url"]
+    assert APIClient().get(old).status_code == 200
+    rotated = client.post("/api/v1/calendar/", {"rotate": True}, format="json")
+    assert rotated.status_code == 200
+    new = rotated.json()["url"]
+    assert new != old
+    assert APIClient().get(old).status_code == 404
+    assert APIClient().get(new).status_code == 200
+    off = client.post("/api/v1/calendar/", {"enabled": False}, format="json")
+    assert off.status_code == 200 and off.json()["enabled"] is False
+    assert APIClient().get(new).status_code == 404

@@ -43,6 +43,29 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.username
 
+    # Set by a self-service password change whose owner chose to keep their API tokens (the only exception).
+    keep_api_tokens = False
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Revokes the user's API tokens when their password is set (not when Django merely re-hashes it
+        at login), or when they are deactivated or their role changes: by the API, the Django admin, a
+        password reset or a management command alike."""
+        password_set = self._password is not None  # type: ignore[attr-defined]  # set_password() was called
+        watched = {"role", "is_active", "is_superuser"}
+        update_fields = kwargs.get("update_fields")
+        before = None
+        if self.pk and (update_fields is None or watched & set(update_fields)):
+            before = User.objects.filter(pk=self.pk).values("role", "is_active", "is_superuser").first()
+        super().save(*args, **kwargs)
+        changed = before is not None and (
+            before["role"] != self.role
+            or before["is_superuser"] != self.is_superuser
+            or (before["is_active"] and not self.is_active)
+        )
+        if changed or (password_set and not self.keep_api_tokens):
+            ApiToken.objects.filter(user=self, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.keep_api_tokens = False
+
 
 def hash_token(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
@@ -67,6 +90,8 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # The token this one was created with, if any: it never outlives it (expiry and revocation).
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -88,20 +113,6 @@ class ApiToken(models.Model):
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.pk, "name": self.name, "prefix": self.prefix}
-
-
-class LoginFailure(models.Model):
-    """Failed logins, counted per username to throttle guessing across every worker process."""
-
-    username = models.CharField(max_length=150, db_index=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        ordering = ["-id"]
-
-    def __str__(self) -> str:
-        return f"{self.username} @ {self.at}"
 
 
 class PasswordResetRequest(models.Model):

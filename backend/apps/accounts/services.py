@@ -5,10 +5,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db import connection
+from django.db import connection, models, transaction
 from django.utils import timezone
 
-from apps.accounts.models import ApiToken, LoginFailure, PasswordResetRequest, User, hash_token
+from apps.accounts import lockout
+from apps.accounts.models import ApiToken, PasswordResetRequest, User, hash_token
+from apps.core.i18n import t
+from apps.core.permissions import ADMIN
 
 
 class LoginThrottled(Exception):
@@ -16,22 +19,23 @@ class LoginThrottled(Exception):
         self.retry_after = retry_after
 
 
-def login_check(*, username: str, password: str, ip: str | None, request: Any = None) -> User | None:
-    """Authenticates, refusing a username after too many recent failures (every process shares the count)."""
-    window = timedelta(seconds=settings.SEEDBED_LOGIN_FAILURE_WINDOW_SECONDS)
-    since = timezone.now() - window
-    failures = LoginFailure.objects.filter(username=username, at__gte=since)
-    if failures.count() >= settings.SEEDBED_LOGIN_FAILURE_LIMIT:
-        oldest = failures.order_by("at").values_list("at", flat=True).first()
-        retry = int(((oldest or timezone.now()) + window - timezone.now()).total_seconds()) + 1
-        raise LoginThrottled(max(retry, 1))
-    user = authenticate(request, username=username, password=password)
-    if user is None:
-        # The login view is not wrapped in the request transaction, so this row survives the failed request.
-        LoginFailure.objects.create(username=username[:150], ip=ip)
-        return None
-    LoginFailure.objects.filter(username=username).delete()
+def check_password_of(*, username: str, password: str, request: Any) -> User | None:
+    """Tests a password through Django's authenticate(), so that django-axes' lockout applies
+    (apps.accounts.lockout): per username and client together, atomic under concurrency.
+
+    Raises LoginThrottled while the pair is locked out, including for the failure that locks it.
+    The failure is committed even when the caller then answers with an error.
+    """
+    with transaction.atomic():
+        user = authenticate(request, username=username, password=password)
+    if user is None and getattr(request, "axes_locked_out", False):
+        raise LoginThrottled(lockout.retry_after(username, lockout.client_ip(request)))
     return user if isinstance(user, User) else None
+
+
+def login_check(*, username: str, password: str, request: Any) -> User | None:
+    """The session login's password check (every login path shares its lockout)."""
+    return check_password_of(username=username, password=password, request=request)
 
 
 class ResetThrottled(Exception):
@@ -130,22 +134,125 @@ def password_reset_user(*, uid: str, token: str) -> User | None:
 
 
 def password_reset_confirm(*, user: User, password: str) -> None:
-    """Sets the new password: the link is then void, every session of the user ends, the lockout lifts."""
+    """Sets the new password: the link is then void, every session and API token of the user ends,
+    the lockout lifts."""
     user.set_password(password)
+    user.save(update_fields=["password"])  # User.save revokes the tokens
+    lockout.lift_lockout(user.username)
+
+
+def password_change(*, user: User, new_password: str, revoke_tokens: bool = True) -> None:
+    """A user's own password change (the current password is checked by the caller). Every other
+    session ends (the session hash changes); the API tokens are revoked unless the user keeps them."""
+    user.set_password(new_password)
+    user.keep_api_tokens = not revoke_tokens
     user.save(update_fields=["password"])
-    LoginFailure.objects.filter(username=user.username).delete()
 
 
-def api_token_create(*, user: User, name: str, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+class TokenExpiryError(ValueError):
+    pass
+
+
+def token_expiry(*, requested: datetime | None, parent: ApiToken | None) -> datetime | None:
+    """The expiry of a new token: the one asked for, never in the past, never beyond the
+    administrator's maximum (SEEDBED_TOKEN_MAX_DAYS) for a token made in a session, and never
+    after the token it is made with. Without one: the latest allowed."""
+    now = timezone.now()
+    if requested is not None and requested <= now:
+        raise TokenExpiryError(t("到期时间必须在将来。", "The expiry must be in the future."))
+    if parent is not None:
+        latest = parent.expires_at
+        if requested is not None and latest is not None and requested > latest:
+            raise TokenExpiryError(
+                t(
+                    "用令牌创建的令牌不能晚于该令牌到期。",
+                    "A token created with a token cannot expire after it.",
+                )
+            )
+        return requested or latest
+    days = settings.SEEDBED_TOKEN_MAX_DAYS
+    latest = now + timedelta(days=days)
+    if requested is not None and requested > latest:
+        raise TokenExpiryError(t(f"令牌有效期最长 {days} 天。", f"A token can be valid for at most {days} days."))
+    return requested or latest
+
+
+def api_token_create(
+    *, user: User, name: str, expires_at: datetime | None = None, parent: ApiToken | None = None
+) -> tuple[ApiToken, str]:
     key = ApiToken.new_key()
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=key[:10], key_hash=hash_token(key), expires_at=expires_at
+        user=user, name=name, prefix=key[:10], key_hash=hash_token(key), expires_at=expires_at, parent=parent
     )
     return token, key
 
 
 def api_token_revoke(*, token: ApiToken) -> ApiToken:
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+    """Revokes the token and every token created with it (and with those, and so on)."""
+    now = timezone.now()
+    ids = [token.pk]
+    frontier = [token.pk]
+    while frontier:
+        frontier = list(ApiToken.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        ids += frontier
+    ApiToken.objects.filter(pk__in=ids, revoked_at__isnull=True).update(revoked_at=now)
+    token.refresh_from_db()
     return token
+
+
+def api_tokens_revoke_all(*, user: User) -> int:
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+class AdminChangeRefused(Exception):
+    def __init__(self, message: Any) -> None:
+        super().__init__(str(message))
+        self.message = str(message)
+
+
+def _is_admin(*, role: str, is_active: bool, is_superuser: bool) -> bool:
+    return is_active and (role == ADMIN or is_superuser)
+
+
+def guard_admin_change(
+    *,
+    actor: Any,
+    target: User,
+    role: str | None = None,
+    is_active: bool | None = None,
+    is_superuser: bool | None = None,
+) -> None:
+    """Refuses (AdminChangeRefused) a change that takes an active administrator's rights away when it is
+    the actor's own account, or when no other active administrator would remain. Runs in the request's
+    transaction; an advisory lock makes two such changes take turns, so two administrators demoting each
+    other at once cannot leave none."""
+    before = User.objects.filter(pk=target.pk).values_list("role", "is_active", "is_superuser").first()
+    if before is None or not _is_admin(role=before[0], is_active=before[1], is_superuser=before[2]):
+        return
+    if _is_admin(
+        role=before[0] if role is None else role,
+        is_active=before[1] if is_active is None else is_active,
+        is_superuser=before[2] if is_superuser is None else is_superuser,
+    ):
+        return
+    if actor is not None and getattr(actor, "pk", None) == target.pk:
+        raise AdminChangeRefused(
+            t(
+                "不能停用自己或取消自己的管理员权限，请由另一位管理员操作。",
+                "You cannot deactivate yourself or take away your own administrator role; ask another administrator.",
+            )
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(7304, 0)")
+    others = (
+        User.objects.filter(is_active=True)
+        .filter(models.Q(role=ADMIN) | models.Q(is_superuser=True))
+        .exclude(pk=target.pk)
+    )
+    if not others.exists():
+        raise AdminChangeRefused(
+            t(
+                "至少要保留一位启用的管理员。",
+                "At least one active administrator must remain.",
+            )
+        )

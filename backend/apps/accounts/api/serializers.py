@@ -28,6 +28,14 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
     new_password = serializers.CharField(max_length=200, trim_whitespace=False, style={"input_type": "password"})
 
 
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = serializers.CharField(max_length=200, trim_whitespace=False, style={"input_type": "password"})
+    new_password = serializers.CharField(max_length=200, trim_whitespace=False, style={"input_type": "password"})
+    revoke_tokens = serializers.BooleanField(
+        default=True, help_text="Revoke your API tokens too (default). False keeps them working."
+    )
+
+
 class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
@@ -117,6 +125,20 @@ class UserSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
             except DjangoValidationError as exc:
                 raise serializers.ValidationError({"password": list(exc.messages)}) from exc
         self._validate_zones(attrs, role)
+        if self.instance is not None:
+            from apps.accounts.services import AdminChangeRefused, guard_admin_change
+
+            request = self.context.get("request")
+            try:
+                guard_admin_change(
+                    actor=getattr(request, "user", None),
+                    target=self.instance,
+                    role=attrs.get("role"),
+                    is_active=attrs.get("is_active"),
+                )
+            except AdminChangeRefused as exc:
+                field = "role" if "role" in attrs and attrs["role"] != self.instance.role else "is_active"
+                raise serializers.ValidationError({field: [exc.message]}) from exc
         return attrs
 
     def _validate_zones(self, attrs: dict[str, Any], role: str | None) -> None:
@@ -192,6 +214,10 @@ class ApiTokenSerializer(serializers.ModelSerializer):
         model = ApiToken
         fields = ["id", "name", "prefix", "created_at", "expires_at", "revoked_at", "last_used_at", "is_active"]
         read_only_fields = ["prefix", "created_at", "revoked_at", "last_used_at"]
+
+
+class TokenToRevokeSerializer(serializers.Serializer):
+    token = serializers.IntegerField(min_value=1, help_text="The id of one of this user's API tokens.")
 
 
 class ApiTokenCreatedSerializer(ApiTokenSerializer):

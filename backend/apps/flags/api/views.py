@@ -284,7 +284,8 @@ class CalendarView(APIView):
     `{"enabled": false}` switches the feed off."""
 
     read_roles = ALL_ROLES
-    write_roles = PEOPLE
+    # Every role that has a feed may rotate or switch it off, viewers too: a viewer's feed covers the park.
+    write_roles = ALL_ROLES
 
     def _body(self, request: Request) -> dict[str, Any]:
         feed = services.calendar_feed_of(request.user)

@@ -118,6 +118,7 @@ export default {
     rotated: "The feed has a new address",
     disabled: "The calendar feed is switched off",
     enable: "Switch on",
+    disable: "Switch off",
     date: "Date",
     what: "What",
     kind: "Kind",

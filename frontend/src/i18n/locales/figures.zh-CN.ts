@@ -117,6 +117,7 @@ export default {
     rotated: "已更换订阅地址",
     disabled: "日历订阅已关闭",
     enable: "开启订阅",
+    disable: "关闭订阅",
     date: "日期",
     what: "事项",
     kind: "类型",
