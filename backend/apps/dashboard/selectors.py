@@ -18,8 +18,9 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Count, Q
-from django.utils import timezone, translation
+from django.utils import translation
 
+from apps.core import clock
 from apps.core.permissions import role_of
 from apps.flags.models import NON_FINAL_STATES, Flag, FlagKind, FlagState
 from apps.highlights import compute
@@ -52,7 +53,7 @@ def _in_park(today: dt.date, prefix: str = "") -> Q:
 
 
 def dashboard(user: Any, today: dt.date | None = None) -> dict[str, Any]:
-    today = today or timezone.localdate()
+    today = today or clock.today()
     scope = report_scope_for(user, None)
     if scope is None:
         raise PermissionError("no dashboard for this role")

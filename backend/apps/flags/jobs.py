@@ -33,7 +33,7 @@ from typing import Any
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
-from apps.core import audit
+from apps.core import audit, clock
 from apps.core.broker import BROKER_ERRORS, BrokerUnavailable
 from apps.core.models import Change
 from apps.flags import conf, notify
@@ -157,7 +157,7 @@ def _finish(run: JobRun, state: str, *, error: str = "") -> JobRun:
 
 def _today(params: dict[str, Any]) -> dt.date:
     raw = params.get("today")
-    return dt.date.fromisoformat(raw) if raw else timezone.localdate()
+    return dt.date.fromisoformat(raw) if raw else clock.today()
 
 
 def run_job(
@@ -328,8 +328,8 @@ def job_rollover(run: JobRun) -> None:
                 kind=FlagKind.RENEWAL_DUE, programme_code__in=calendar_codes, subject__in=subjects,
                 state__in=[FlagState.OPEN, FlagState.ACKNOWLEDGED, FlagState.SNOOZED],
             ).update(
-                state=FlagState.RESOLVED, resolution=Resolution.YEAR_END, resolved_at=timezone.now(),
-                snoozed_until=None, state_changed_at=timezone.now(), state_changed_by=None, scan_run=run,
+                state=FlagState.RESOLVED, resolution=Resolution.YEAR_END, resolved_at=clock.now(),
+                snoozed_until=None, state_changed_at=clock.now(), state_changed_by=None, scan_run=run,
             )  # fmt: skip
             missed = 0
             reports = Flag.objects.filter(
@@ -338,7 +338,7 @@ def job_rollover(run: JobRun) -> None:
             )  # fmt: skip
             for flag in reports.select_for_update():
                 flag.state, flag.resolution = FlagState.RESOLVED, Resolution.YEAR_END
-                flag.resolved_at = flag.state_changed_at = timezone.now()
+                flag.resolved_at = flag.state_changed_at = clock.now()
                 flag.snoozed_until, flag.scan_run = None, run
                 flag.evidence = {**flag.evidence, "missed": True}
                 flag.save()

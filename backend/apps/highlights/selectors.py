@@ -17,8 +17,9 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone, translation
+from django.utils import translation
 
+from apps.core import clock
 from apps.core.datacache import cached_on_data
 from apps.core.permissions import ADMIN, STAFF, VIEWER, role_of
 from apps.highlights import compute
@@ -156,4 +157,4 @@ def live_firms(year: int, scope: compute.Scope, query: dict[str, Any], today: dt
 
 
 def current_year() -> int:
-    return timezone.localdate().year
+    return clock.today().year

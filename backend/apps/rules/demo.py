@@ -28,10 +28,9 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.core import audit
+from apps.core import audit, clock
 from apps.figures.demo import SEASON, YEARS
 from apps.figures.models import ANNUAL_MONEY_FIELDS, AnnualFigures, MonthlyFigures
 from apps.figures.selectors import verified_annual_figures
@@ -255,7 +254,7 @@ def _threshold_scene(park: _Park, user: User | None) -> tuple[Firm | None, int]:
 
 @transaction.atomic
 def seed_rules_demo(today: dt.date | None = None) -> dict[str, Any]:
-    park = _Park(today or timezone.localdate())
+    park = _Park(today or clock.today())
     user = User.objects.filter(username="staff").first()
     scenes: dict[str, Firm | None] = {}
     created = 0

@@ -43,6 +43,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from psycopg import sql
 
+from apps.core import clock
 from apps.highlights.management.commands import bench_highlights
 from apps.registry.management.commands import bench_firms
 
@@ -216,7 +217,6 @@ class Command(BaseCommand):
 
     def _fill_more(self, name: str, n: int) -> None:
         """Certifications (bench_highlights' statement), figures, then the flags a real scan finds in them."""
-        import datetime as dt
 
         from apps.core import audit
         from apps.flags.scan import scan
@@ -244,7 +244,7 @@ class Command(BaseCommand):
                     ))  # fmt: skip
                 cur.execute(bench_highlights.CERTIFICATIONS_SQL, params)
                 certs = cur.rowcount
-                cur.execute(bench_highlights.FIGURES_SQL, {"year": dt.date.today().year - 1})
+                cur.execute(bench_highlights.FIGURES_SQL, {"year": clock.today().year - 1})
                 figures = cur.rowcount
                 cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 for table in tables:
@@ -260,7 +260,7 @@ class Command(BaseCommand):
         )
         started = time.perf_counter()
         with audit.change_context(source="command", reason="bench_load fill"):
-            totals = scan(today=dt.date.today())
+            totals = scan(today=clock.today())
         with bench_firms.Command()._server(name) as conn:
             conn.execute("VACUUM ANALYZE")
         self.stdout.write(f"fill: scan {totals.as_dict()} in {time.perf_counter() - started:.1f} s")
@@ -284,7 +284,6 @@ class Command(BaseCommand):
         return keys
 
     def _catalogue(self) -> Catalogue:
-        import datetime as dt
 
         from apps.flags.models import Flag
         from apps.programmes.models import Programme
@@ -303,7 +302,7 @@ class Command(BaseCommand):
             flag_kinds=sorted(set(Flag.objects.values_list("kind", flat=True).distinct())) or ["renewal_due"],
             programmes=list(Programme.objects.filter(builtin=True).values_list("code", flat=True)),
             terms=terms,
-            year=dt.date.today().year - 1,
+            year=clock.today().year - 1,
         )
 
     # ---- measuring -------------------------------------------------------------------------------------
