@@ -26,6 +26,7 @@ def _choose(page: Any, select: str, option: str) -> None:
     page.locator(".el-select-dropdown__item:visible", has_text=option).first.click()
 
 
+@pytest.mark.dated
 def test_staff_finds_a_firm_sees_titles_and_gap_and_works_flags_in_the_inbox(
     park: Any, live_server: Any, page: Any, sign_in: Any
 ) -> None:
@@ -184,6 +185,7 @@ def test_an_import_with_an_error_row_then_the_fixed_file_is_checked_and_committe
     assert list(ImportJob.objects.order_by("id").values_list("status", flat=True)) == ["invalid", "committed"]
 
 
+@pytest.mark.dated
 def test_enterprise_user_submits_and_edits_figures_as_a_proposal_and_cannot_reach_another_firm(
     park: Any, live_server: Any, page: Any, sign_in: Any
 ) -> None:

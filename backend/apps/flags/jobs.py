@@ -381,6 +381,14 @@ def changed_firm_ids(since: dt.datetime) -> list[int]:
     return sorted(int(firm_id) for firm_id in changed if firm_id is not None)
 
 
+def _history_now() -> dt.datetime:
+    """The database's clock, which stamps the history's `changed_at`: the sweep's window must be measured
+    on it, not on the app server's clock (which may differ, or be moved by the app clock in tests)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT now()")
+        return cursor.fetchone()[0]  # type: ignore[index]
+
+
 def sweep_changed_firms(*, now: dt.datetime | None = None) -> JobRun | None:
     """Re-evaluates firms changed since the last sweep (minus an overlap for long transactions).
 
@@ -388,7 +396,7 @@ def sweep_changed_firms(*, now: dt.datetime | None = None) -> JobRun | None:
     late is still inside the next window unless it ran longer than the overlap; the nightly scan
     covers anything older. A sweep with nothing to do records no run.
     """
-    now = now or timezone.now()
+    now = now or _history_now()
     overlap = dt.timedelta(seconds=int(conf.get("SEEDBED_RESCAN_OVERLAP_SECONDS")))
     last = JobRun.objects.filter(job=JobName.RESCAN, state=JobState.SUCCEEDED).order_by("-id").first()
     since_raw = last.params.get("until") if last is not None else None
