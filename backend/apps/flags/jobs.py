@@ -386,7 +386,7 @@ def _history_now() -> dt.datetime:
     on it, not on the app server's clock (which may differ, or be moved by the app clock in tests)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT now()")
-        return cursor.fetchone()[0]  # type: ignore[index]
+        return cursor.fetchone()[0]
 
 
 def sweep_changed_firms(*, now: dt.datetime | None = None) -> JobRun | None:
