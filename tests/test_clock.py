@@ -195,3 +195,24 @@ def test_an_unmarked_test_that_reads_the_clock_fails():
     assert "is not marked @pytest.mark.dated" in out, out
     assert "PASSED" in out and "test_marked_reads_the_clock" in out, out
     assert "3 passed, 1 error" in out, out  # a teardown error counts its test as passed too
+
+
+# Real-clock timestamps (file names, benchmark fills), never a business date.
+REAL_CLOCK_FILES = {
+    "backend/apps/core/backup.py",
+    "backend/apps/core/management/commands/backup.py",
+    "backend/apps/imports/management/commands/bench_imports.py",
+    "backend/apps/registry/management/commands/bench_firms.py",
+}
+
+
+def test_the_backend_reads_the_business_date_only_from_the_app_clock():
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sorted((BACKEND / "apps").rglob("*.py"))
+        if "migrations" not in path.parts
+        and path.name != "clock.py"
+        and str(path.relative_to(ROOT)) not in REAL_CLOCK_FILES
+        for line in _forbidden_reads(path.read_text(encoding="utf-8"))
+    ]
+    assert found == [], f"use apps.core.clock.today()/now() for business dates: {found}"
