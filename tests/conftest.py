@@ -17,6 +17,8 @@ from tests.factories import ContactFactory, FirmFactory, JournalFactory, UserFac
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+pytest_plugins = ("tests.dated",)  # --today and the dated marker
+
 
 @dataclass
 class Park:

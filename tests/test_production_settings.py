@@ -22,7 +22,7 @@ BACKEND = ROOT / "backend"
 def manage(*args: str, **env: str | None) -> subprocess.CompletedProcess[str]:
     """Runs manage.py with production settings; an env value of None removes that variable."""
     # The test process sets DJANGO_ALLOW_ASYNC_UNSAFE (conftest); a deployment must not.
-    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    inherited = {k: v for k, v in os.environ.items() if k not in {"DJANGO_ALLOW_ASYNC_UNSAFE", "SEEDBED_TODAY"}}
     environment = {
         **inherited,
         "DJANGO_SETTINGS_MODULE": "config.settings_production",

@@ -31,6 +31,11 @@ if "*" in _allowed_hosts:
     # Django uses to build absolute links.
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the real host names in production, not '*'")
 
+if os.environ.get("SEEDBED_TODAY", "").strip():
+    # apps.core.clock: a chosen business date is for tests and demos; in production it would date
+    # every flag, deadline and report wrongly.
+    raise ImproperlyConfigured("SEEDBED_TODAY must not be set in production: it fixes the app clock to a chosen date")
+
 SECRET_KEY = _secret_key
 ALLOWED_HOSTS = _allowed_hosts
 DEBUG = False

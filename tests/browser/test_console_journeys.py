@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from apps.core import clock
 from tests.factories import uscc_for
 from tests.flags.factories import FlagFactory
 from tests.programmes.factories import CertificationFactory, programme
@@ -25,15 +26,16 @@ def _choose(page: Any, select: str, option: str) -> None:
     page.locator(".el-select-dropdown__item:visible", has_text=option).first.click()
 
 
+@pytest.mark.dated
 def test_staff_finds_a_firm_sees_titles_and_gap_and_works_flags_in_the_inbox(
     park: Any, live_server: Any, page: Any, sign_in: Any
 ) -> None:
     CertificationFactory(
         firm=park.firm_a, programme=programme("HNTE"), number="GR202450000001", certificate_date=dt.date(2024, 11, 12)
     )
-    due = dt.date.today() + dt.timedelta(days=40)
+    due = clock.today() + dt.timedelta(days=40)
     flag_a = FlagFactory(firm=park.firm_a, kind="renewal_due", programme_code="HNTE", due_date=due)
-    flag_b = FlagFactory(firm=park.firm_b, kind="expired", programme_code="SRDI", due_date=dt.date.today())
+    flag_b = FlagFactory(firm=park.firm_b, kind="expired", programme_code="SRDI", due_date=clock.today())
 
     sign_in(page, "staff1")
     page.locator("[data-menu='/firms']").click()
@@ -183,12 +185,13 @@ def test_an_import_with_an_error_row_then_the_fixed_file_is_checked_and_committe
     assert list(ImportJob.objects.order_by("id").values_list("status", flat=True)) == ["invalid", "committed"]
 
 
+@pytest.mark.dated
 def test_enterprise_user_submits_and_edits_figures_as_a_proposal_and_cannot_reach_another_firm(
     park: Any, live_server: Any, page: Any, sign_in: Any
 ) -> None:
     from apps.figures.models import AnnualFigures
 
-    year = dt.date.today().year - 1
+    year = clock.today().year - 1
     sign_in(page, "ent_a")
     expect(page).to_have_url(re.compile(r"/my-firm$"))
     page.locator("#tab-figures").click()

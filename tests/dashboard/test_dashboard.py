@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
+from apps.core import clock
 from tests.conftest import client_for
 from tests.factories import FirmFactory
 from tests.flags.factories import FlagFactory
@@ -21,7 +21,7 @@ URL = "/api/v1/dashboard/"
 
 
 def hnte_ending_in(firm: Any, days: int) -> Any:
-    today = timezone.localdate()
+    today = clock.today()
     return CertificationFactory(
         firm=firm,
         programme=programme("HNTE"),
@@ -34,7 +34,7 @@ def hnte_ending_in(firm: Any, days: int) -> Any:
 @pytest.fixture
 def scene(park: Any) -> Any:
     """Firm A (zone A) ends its 高企 in 20 days, firm B (zone B) in 100; a zone-A firm left the park."""
-    today = timezone.localdate()
+    today = clock.today()
     hnte_ending_in(park.firm_a, 20)
     hnte_ending_in(park.firm_b, 100)
     park.gone = FirmFactory(zone=park.zone_a, left_park_on=today - dt.timedelta(days=10), exit_kind="moved_out")
@@ -49,6 +49,7 @@ def by(rows: list[dict[str, Any]], key: str) -> dict[Any, dict[str, Any]]:
     return {row[key]: row for row in rows}
 
 
+@pytest.mark.dated
 def test_whole_park_counts_for_staff_of_every_zone(scene: Any) -> None:
     response = client_for(scene.staff).get(URL)
     assert response.status_code == 200
@@ -65,10 +66,11 @@ def test_whole_park_counts_for_staff_of_every_zone(scene: Any) -> None:
     tech = by(body["funnel"], "ladder")["tech"]
     assert by(tech["rungs"], "code")["HNTE"]["holding"] == 2
     hnte = by(body["trend"]["lines"], "code")["HNTE"]
-    assert hnte["years"][-1] == {"year": timezone.localdate().year, "closing": 2, "new": 0}
+    assert hnte["years"][-1] == {"year": clock.today().year, "closing": 2, "new": 0}
     assert len(hnte["years"]) == body["trend"]["to"] - body["trend"]["from"] + 1
 
 
+@pytest.mark.dated
 def test_zone_limited_staff_see_only_their_zone(scene: Any) -> None:
     body = client_for(scene.staff_a).get(URL).json()
     assert body["scope"] == {"all_zones": False, "zone_ids": [scene.zone_a.pk], "label": "甲区"}
@@ -84,6 +86,7 @@ def response_text(user: Any) -> str:
     return client_for(user).get(URL).content.decode()
 
 
+@pytest.mark.dated
 def test_every_number_matches_the_list_it_links_to(scene: Any) -> None:
     for user in (scene.staff, scene.staff_a, scene.viewer):
         client = client_for(user)
@@ -98,6 +101,7 @@ def test_every_number_matches_the_list_it_links_to(scene: Any) -> None:
         assert by(body["titles"], "code")["HNTE"]["firms"] == holders["count"]
 
 
+@pytest.mark.dated
 def test_enterprise_users_and_strangers_have_no_dashboard(scene: Any) -> None:
     refused = client_for(scene.ent_a).get(URL)
     assert refused.status_code == 403
@@ -105,6 +109,7 @@ def test_enterprise_users_and_strangers_have_no_dashboard(scene: Any) -> None:
     assert client_for(None).get(URL).status_code == 401
 
 
+@pytest.mark.dated
 def test_english_labels(scene: Any) -> None:
     body = client_for(scene.viewer, language="en").get(URL).json()
     assert by(body["flags"], "kind")["renewal_due"]["label"] == "Renewal due"
@@ -113,6 +118,7 @@ def test_english_labels(scene: Any) -> None:
     assert body["scope"]["label"] == "Whole park"
 
 
+@pytest.mark.dated
 def test_the_number_of_queries_does_not_grow_with_the_park(scene: Any) -> None:
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 import io
 import struct
 import zipfile
@@ -10,6 +9,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
+from apps.core import clock
 from apps.figures.models import AnnualFigures, FigureSource, FigureState, MonthlyFigures
 from tests.factories import FirmFactory
 
@@ -49,13 +49,7 @@ class MonthlyFiguresFactory(factory.django.DjangoModelFactory):
 
 
 def this_year() -> int:
-    return timezone.localdate().year
-
-
-def next_month() -> tuple[int, int]:
-    today = timezone.localdate()
-    first = dt.date(today.year, today.month, 1) + dt.timedelta(days=32)
-    return first.year, first.month
+    return clock.today().year
 
 
 # Small real files of each accepted kind, and a few that must be refused.

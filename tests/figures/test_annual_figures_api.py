@@ -192,6 +192,7 @@ def test_bad_values_are_400_naming_the_field_and_change_nothing(park, as_user, v
     assert AnnualFigures.objects.count() == 0
 
 
+@pytest.mark.dated
 def test_messages_come_in_english_too(park, as_user):
     response = as_user(park.staff, "en").post(URL, proposal(park.firm_a, staff_total=10, st_staff=11), format="json")
     assert response.json()["errors"]["st_staff"] == ["The S&T staff (11) cannot exceed the total staff (10)."]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from apps.core import clock
 from apps.figures.models import MonthlyFigures
 from apps.figures.selectors import verified_monthly_figures
-from tests.figures.factories import MonthlyFiguresFactory, next_month, this_year
+from tests.figures.factories import MonthlyFiguresFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -56,8 +59,6 @@ def test_resubmitting_a_month_keeps_both_versions(park, as_user):
         ({"month": 13}, "month", "1 到 12"),
         ({"month": 0}, "month", "1 到 12"),
         ({"month": -2}, "month", "1 到 12"),
-        ({"year": next_month()[0], "month": next_month()[1]}, "month", "未来"),
-        ({"year": this_year() + 1, "month": 1}, "year", "未来"),
         ({"main_business_revenue_ytd": "-10"}, "main_business_revenue_ytd", "负数"),
         ({"output_value_ytd": "-0.01"}, "output_value_ytd", "负数"),
         ({"month": "八月"}, "month", ""),
@@ -70,12 +71,39 @@ def test_bad_months_and_values_are_400_naming_the_field(park, as_user, values, f
     assert MonthlyFigures.objects.count() == 0
 
 
-def test_the_current_month_is_accepted(park, as_user):
-    from django.utils import timezone
+@pytest.mark.parametrize(
+    ("moment", "year", "month", "field"),
+    [
+        ("2026-06-15", 2026, 7, "month"),  # later this year: the month is the mistake
+        ("2026-12-31T23:59", 2027, 1, "year"),  # "next month" in December is next year's
+        ("2027-01-01T00:01", 2027, 2, "month"),
+        ("2028-02-29", 2028, 3, "month"),
+        ("2026-06-15", 2027, 1, "year"),
+    ],
+)
+def test_a_future_month_is_refused_naming_the_field_at_fault(park, as_user, travel, moment, year, month, field):
+    travel(moment)
+    response = as_user(park.ent_a).post(URL, ytd(park.firm_a, year=year, month=month), format="json")
+    assert response.status_code == 400, response.content
+    assert "未来" in response.json()["errors"][field][0]
+    assert MonthlyFigures.objects.count() == 0
 
-    today = timezone.localdate()
+
+@pytest.mark.parametrize("moment", ["2026-06-15", "2026-12-31T23:59", "2027-01-01T00:01", "2028-02-29"])
+def test_the_current_month_is_accepted(park, as_user, travel, moment):
+    today = travel(moment).date()
     response = as_user(park.staff).post(URL, ytd(park.firm_a, year=today.year, month=today.month), format="json")
-    assert response.status_code == 201
+    assert response.status_code == 201, response.content
+
+
+@pytest.mark.dated
+def test_the_current_month_is_accepted_today(park, as_user):
+    today = clock.today()
+    response = as_user(park.staff).post(URL, ytd(park.firm_a, year=today.year, month=today.month), format="json")
+    assert response.status_code == 201, response.content
+    nxt = dt.date(today.year, today.month, 28) + dt.timedelta(days=4)
+    response = as_user(park.staff).post(URL, ytd(park.firm_a, year=nxt.year, month=nxt.month), format="json")
+    assert response.status_code == 400, response.content
 
 
 def test_monthly_scope_and_roles(park, as_user):

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from apps.core import clock
 from apps.flags import jobs
 from apps.flags.models import DeadlineCompletion, Flag, JobRun, WebhookChannel
 from tests.flags.factories import (
@@ -18,7 +19,9 @@ from tests.flags.factories import (
 
 pytestmark = pytest.mark.django_db
 
-LATER = (dt.date.today() + dt.timedelta(days=14)).isoformat()
+
+def later() -> str:
+    return (clock.today() + dt.timedelta(days=14)).isoformat()
 
 
 @pytest.fixture
@@ -69,20 +72,22 @@ def test_flag_filters(park, flags, as_user):
     assert client.get("/api/v1/flags/", {"kind": "nonsense"}).status_code == 400
 
 
+@pytest.mark.dated
 def test_flag_text_is_in_the_readers_language(park, flags, as_user):
     zh = as_user(park.staff).get(f"/api/v1/flags/{flags['a'].pk}/").json()
     en = as_user(park.staff, "en").get(f"/api/v1/flags/{flags['a'].pk}/").json()
     assert zh["title"].startswith("【续期提醒】") and park.firm_a.name in zh["title"]
     assert en["title"].startswith("[Renewal due]")
-    assert zh["days_left"] == (dt.date(2026, 12, 19) - dt.date.today()).days
+    assert zh["days_left"] == (dt.date(2026, 12, 19) - clock.today()).days
 
 
+@pytest.mark.dated
 def test_staff_work_the_flag_through_its_states(park, flags, as_user):
     client, url = as_user(park.staff), f"/api/v1/flags/{flags['a'].pk}"
     body = client.post(f"{url}/acknowledge/", {"note": "已联系企业"}, format="json").json()
     assert (body["state"], body["note"], body["state_changed_by"]) == ("acknowledged", "已联系企业", park.staff.pk)
     assert client.post(f"{url}/acknowledge/", {}, format="json").status_code == 409
-    assert client.post(f"{url}/snooze/", {"until": LATER}, format="json").json()["snoozed_until"] == LATER
+    assert client.post(f"{url}/snooze/", {"until": later()}, format="json").json()["snoozed_until"] == later()
     assert client.post(f"{url}/reopen/", {}, format="json").json()["state"] == "open"
     assert client.post(f"{url}/resolve/", {"note": "已提交续期申请"}, format="json").json()["resolution"] == "manual"
     assert client.post(f"{url}/reopen/", {}, format="json").json()["state"] == "open"
@@ -90,6 +95,7 @@ def test_staff_work_the_flag_through_its_states(park, flags, as_user):
     assert (dismissed["state"], dismissed["dismiss_reason"]) == ("dismissed", "企业已迁出")
 
 
+@pytest.mark.dated
 def test_bad_action_input_is_a_4xx_and_changes_nothing(park, flags, as_user):
     client, url = as_user(park.staff, "en"), f"/api/v1/flags/{flags['a'].pk}"
     for path, data in [
@@ -97,8 +103,8 @@ def test_bad_action_input_is_a_4xx_and_changes_nothing(park, flags, as_user):
         ("dismiss", {"reason": "   "}),
         ("snooze", {}),
         ("snooze", {"until": "soon"}),
-        ("snooze", {"until": dt.date.today().isoformat()}),
-        ("snooze", {"until": (dt.date.today() + dt.timedelta(days=400)).isoformat()}),
+        ("snooze", {"until": clock.today().isoformat()}),
+        ("snooze", {"until": (clock.today() + dt.timedelta(days=400)).isoformat()}),
     ]:
         response = client.post(f"{url}/{path}/", data, format="json")
         assert response.status_code == 400, (path, data, response.content)
@@ -115,11 +121,12 @@ def test_reopening_when_the_subject_has_another_open_flag_is_a_conflict(park, fl
     assert Flag.objects.get(pk=flag.pk).state == "resolved"
 
 
+@pytest.mark.dated
 def test_enterprise_users_may_only_acknowledge_their_own(park, flags, as_user):
     client = as_user(park.ent_a)
     assert client.post(f"/api/v1/flags/{flags['a'].pk}/acknowledge/", {}, format="json").status_code == 200
     assert client.post(f"/api/v1/flags/{flags['b'].pk}/acknowledge/", {}, format="json").status_code == 404
-    for action, data in [("dismiss", {"reason": "x"}), ("resolve", {}), ("snooze", {"until": LATER})]:
+    for action, data in [("dismiss", {"reason": "x"}), ("resolve", {}), ("snooze", {"until": later()})]:
         assert client.post(f"/api/v1/flags/{flags['a2'].pk}/{action}/", data, format="json").status_code == 403
     assert (
         as_user(park.viewer).post(f"/api/v1/flags/{flags['a2'].pk}/acknowledge/", {}, format="json").status_code == 403

@@ -7,9 +7,9 @@ import re
 from typing import Any
 
 import pytest
-from django.utils import timezone
 from rest_framework.test import APIClient
 
+from apps.core import clock
 from apps.programmes.models import Programme, ProgrammeDeadline
 from tests.factories import FirmFactory
 from tests.flags.conftest import cert_ending
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def today() -> dt.date:
     """The app's today (Asia/Shanghai), read when a test runs, not when the module is collected:
     a run that crosses midnight there would otherwise compare with yesterday."""
-    return timezone.localdate()
+    return clock.today()
 
 
 def parse(body: bytes) -> list[dict[str, Any]]:
@@ -83,6 +83,7 @@ def feed_of(client: Any) -> tuple[str, bytes]:
     return path, response.content
 
 
+@pytest.mark.dated
 def test_feed_is_valid_icalendar_with_only_my_deadlines(park, as_user):
     park.firm_a.name = "重庆甲方, 科技; 有限公司\\测试"  # characters iCalendar must escape
     park.firm_a.save()

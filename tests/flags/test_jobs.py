@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from apps.core import clock
 from apps.flags import jobs
 from apps.flags.detectors import Finding, register_detector
 from apps.flags.models import Flag, JobRun
@@ -138,11 +139,12 @@ def test_the_yearly_rollover_closes_last_years_registrations_and_reports():
     assert again.counts["renewals_closed"] == again.counts["reports_missed"] == 0
 
 
+@pytest.mark.dated
 def test_a_change_to_a_firm_is_re_evaluated_by_the_sweep(firms):
     jobs.run_job("scan", params=PARAMS)
     assert jobs.sweep_changed_firms() is not None  # the first sweep looks back over the overlap
     newcomer = FirmFactory()
-    cert = cert_ending(newcomer, "SRDI", 15, today=timezone.localdate())
+    cert = cert_ending(newcomer, "SRDI", 15, today=clock.today())
     run = jobs.sweep_changed_firms()
     assert run is not None and run.job == "rescan" and newcomer.pk in run.params["firm_ids"]
     assert run.state == "succeeded"

@@ -9,6 +9,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from apps.core import clock
 from apps.core.models import Change
 from apps.flags import detectors as registry
 from apps.flags.detectors import Finding, register_detector
@@ -114,13 +115,14 @@ def test_dismissed_stays_dismissed_for_the_same_subject(scene):
     assert Flag.objects.get(subject=f"cert:{other.pk}", kind="renewal_due").state == "open"
 
 
+@pytest.mark.dated
 def test_snoozed_wakes_on_its_day_if_the_condition_still_holds(scene):
     park, certs = scene
     run_scan()
     held = Flag.objects.get(subject=f"cert:{certs['r180'].pk}", kind="renewal_due")
     cleared = Flag.objects.get(subject=f"cert:{certs['r90'].pk}", kind="renewal_due")
     for flag in (held, cleared):
-        flag_act(flag=flag, action="snooze", user=park.staff, until=dt.date.today() + dt.timedelta(days=10))
+        flag_act(flag=flag, action="snooze", user=park.staff, until=clock.today() + dt.timedelta(days=10))
     # The scans below run "as of" days around TODAY: put the snooze date there.
     Flag.objects.filter(pk__in=[held.pk, cleared.pk]).update(snoozed_until=TODAY + dt.timedelta(days=5))
     run_scan(TODAY + dt.timedelta(days=4))

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from apps.core import clock
 from apps.core.models import Change
 from apps.figures.models import AnnualFigures, MonthlyFigures
 from apps.imports.models import ImportJob
@@ -229,6 +230,7 @@ def test_firms_create_update_and_blank_cells_keep(park: Any, as_user: Any) -> No
     assert upload(client, csv_bytes(rows), "firms.csv", "firms").json()["unchanged"] == 3
 
 
+@pytest.mark.dated
 def test_annual_figures_become_verified_imported_versions(park: Any, as_user: Any) -> None:
     current = AnnualFiguresFactory(firm=park.firm_a, fiscal_year=2022, rd_expense=Decimal("1200000.00"), version=1)
     proposal = AnnualFiguresFactory(
@@ -239,7 +241,7 @@ def test_annual_figures_become_verified_imported_versions(park: Any, as_user: An
         [park.firm_a.uscc, "", "2022", "3,000", "1200000", "", ""],  # 3,000 万元 = the stored 30,000,000
         [park.firm_b.uscc, "", "2022", "1,234.5678", "-5", "10", "12"],
         ["", "重庆乙方机械有限公司", "2023", "12", "", "10", "12"],
-        [park.firm_b.uscc, "", str(dt.date.today().year + 1), "1", "", "", ""],
+        [park.firm_b.uscc, "", str(clock.today().year + 1), "1", "", "", ""],
     ]
     client = as_user(park.staff, "en")
     job = upload(client, csv_bytes(rows), "年报.csv", "annual_figures").json()

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from apps.core import clock
 from apps.core.models import Change
 from apps.programmes.models import Certification
 from tests.programmes.factories import CertificationFactory, programme
@@ -20,7 +20,7 @@ URL = "/api/v1/certifications/"
 def today() -> dt.date:
     """The app's today (Asia/Shanghai), read when a test runs, not when the module is collected:
     a run that crosses midnight there would otherwise compare with yesterday."""
-    return timezone.localdate()
+    return clock.today()
 
 
 def award(park, **extra):
@@ -268,6 +268,7 @@ def _ids(client, **params):
     return {c["id"] for c in client.get(URL, params).json()["results"]}
 
 
+@pytest.mark.dated
 def test_expires_within_days_lists_what_needs_renewal(park, as_user):
     def hnte(firm, start, **kw):
         return CertificationFactory(firm=firm, certificate_date=start, **kw)
@@ -291,6 +292,7 @@ def test_expires_within_days_lists_what_needs_renewal(park, as_user):
     assert client.get(URL, {"expires_within_days": "100000000"}).status_code == 400
 
 
+@pytest.mark.dated
 def test_expired_without_successor(park, as_user):
     lapsed = CertificationFactory(firm=park.firm_a, certificate_date=dt.date(2018, 11, 28))
     recent = today() - dt.timedelta(days=100)
@@ -314,6 +316,7 @@ def test_expired_without_successor(park, as_user):
     assert listed[lapsed.pk]["has_successor"] is False and listed[renewed.pk]["has_successor"] is True
 
 
+@pytest.mark.dated
 def test_filters_by_programme_level_zone_state_year_and_firm(park, as_user):
     a = CertificationFactory(firm=park.firm_a, certificate_date=today() - dt.timedelta(days=30))
     b = CertificationFactory(firm=park.firm_b, programme=programme("SRDI"), certificate_date=dt.date(2019, 8, 20))

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
+from apps.core import clock
 from tests.factories import FirmFactory
 from tests.programmes.factories import CertificationFactory, programme
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def today() -> dt.date:
     """The app's today (Asia/Shanghai), read when a test runs, not when the module is collected:
     a run that crosses midnight there would otherwise compare with yesterday."""
-    return timezone.localdate()
+    return clock.today()
 
 
 def _scene(park):
@@ -38,6 +38,7 @@ def _scene(park):
     return hnte, tsme, revoked
 
 
+@pytest.mark.dated
 def test_titles_are_the_certifications_valid_today(park, as_user):
     hnte, _, _ = _scene(park)
     body = as_user(park.ent_a).get(f"/api/v1/firms/{park.firm_a.pk}/").json()
@@ -50,6 +51,7 @@ def test_titles_are_the_certifications_valid_today(park, as_user):
     assert titles["TSME"]["valid_until"] == f"{today().year}-12-31"
 
 
+@pytest.mark.dated
 def test_ladders_show_every_rung_and_the_highest_one_held(park, as_user):
     _scene(park)
     ladders = {
@@ -71,6 +73,7 @@ def test_a_firm_with_nothing_has_empty_titles(park, as_user):
     assert all(lad["position"] is None for lad in body["ladders"])
 
 
+@pytest.mark.dated
 def test_detail_queries_do_not_grow_with_titles_and_the_list_is_untouched(park, as_user):
     client = as_user(park.admin)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
 
+from apps.core import clock
 from apps.core.models import Change
 from apps.figures.demo import seed_figures
 from apps.figures.models import AnnualFigures
@@ -39,9 +39,10 @@ def held_on(firm_id: int, day: dt.date) -> set[str]:
     return set(certs.values_list("programme__code", flat=True))
 
 
+@pytest.mark.dated
 @pytest.mark.parametrize("today", [None, dt.date(2026, 3, 15)])
 def test_each_rules_scene_shows_and_loading_again_changes_nothing(demo_park, today):
-    day = today or timezone.localdate()
+    day = today or clock.today()
     result = seed_rules_demo(day)
     assert result["created"] > 0
     assert all(result["scenes"].values()), result

@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.utils import timezone
+
+from apps.core import clock
 
 T = TypeVar("T")
 
@@ -37,7 +38,7 @@ def cached_on_data(parts: tuple[Any, ...], compute: Callable[[], T]) -> T:
     seconds = int(getattr(settings, "SEEDBED_DATA_CACHE_SECONDS", 30))
     if seconds <= 0:
         return compute()
-    raw = repr((parts, data_version(), timezone.localdate().isoformat()))
+    raw = repr((parts, data_version(), clock.today().isoformat()))
     key = "seedbed:data:" + hashlib.sha256(raw.encode()).hexdigest()
     found = cache.get(key)
     if found is not None:

@@ -19,8 +19,9 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Count, Q
-from django.utils import timezone, translation
+from django.utils import translation
 
+from apps.core import clock
 from apps.core.scope import scope_of
 from apps.flags.models import NON_FINAL_STATES, Flag, FlagKind, FlagState
 from apps.highlights import compute
@@ -54,7 +55,7 @@ def _in_park(today: dt.date, prefix: str = "") -> Q:
 
 def dashboard(who: Any, today: dt.date | None = None) -> dict[str, Any]:
     """`who`: the caller's `Scope` (or a user, turned into it)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     access = scope_of(who)
     scope = report_scope_for(access, None)
     if scope is None:

@@ -33,6 +33,7 @@ from django.db.models import Max
 from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied
 
+from apps.core import clock
 from apps.core.exceptions import Conflict
 from apps.core.i18n import t
 from apps.core.permissions import ENTERPRISE, role_of
@@ -87,7 +88,7 @@ def negative_message(name: str) -> Any:
 
 
 def _today() -> dt.date:
-    return timezone.localdate()
+    return clock.today()
 
 
 def fiscal_year_errors(year: int | None, field: str = "fiscal_year") -> dict[str, list[Any]]:

@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from apps.core import clock
 from apps.flags import conf
 from apps.flags.models import CalendarFeed
 from apps.flags.services import calendar_feed_of
@@ -214,7 +215,7 @@ def _deadline_events(user: Any, today: dt.date, stamp: dt.datetime) -> Iterator[
 
 
 def feed_for(user: Any, *, today: dt.date | None = None) -> str:
-    today = today or timezone.localdate()
+    today = today or clock.today()
     stamp = timezone.now().astimezone(dt.UTC)
     events = [*_renewal_events(user, today, stamp), *_deadline_events(user, today, stamp)]
     return render(f"Seedbed 截止日期 · {getattr(user, 'username', '')}", events[:MAX_EVENTS])

@@ -25,9 +25,8 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
-from apps.core import audit
+from apps.core import audit, clock
 from apps.flags.jobs import run_job
 from apps.flags.models import DeadlineCompletion, JobName
 from apps.programmes import services
@@ -114,7 +113,7 @@ def seed_deadline_completions(today: dt.date) -> int:
 
 def seed_flags(today: dt.date | None = None) -> dict[str, Any]:
     """Extra certifications, reports marked done, then one scan (recorded as a job run)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     certifications = seed_extra_certifications(today)
     completions = seed_deadline_completions(today)
     run = run_job(JobName.SCAN, params={"today": today.isoformat()}, trigger="demo")

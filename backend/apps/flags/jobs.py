@@ -33,7 +33,7 @@ from typing import Any
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
-from apps.core import audit
+from apps.core import audit, clock
 from apps.core.broker import BROKER_ERRORS, BrokerUnavailable
 from apps.core.models import Change
 from apps.flags import conf, notify
@@ -157,7 +157,7 @@ def _finish(run: JobRun, state: str, *, error: str = "") -> JobRun:
 
 def _today(params: dict[str, Any]) -> dt.date:
     raw = params.get("today")
-    return dt.date.fromisoformat(raw) if raw else timezone.localdate()
+    return dt.date.fromisoformat(raw) if raw else clock.today()
 
 
 def run_job(
@@ -334,8 +334,8 @@ def job_rollover(run: JobRun) -> None:
                 kind=FlagKind.RENEWAL_DUE, programme_code__in=calendar_codes, subject__in=subjects,
                 state__in=[FlagState.OPEN, FlagState.ACKNOWLEDGED, FlagState.SNOOZED],
             ).update(
-                state=FlagState.RESOLVED, resolution=Resolution.YEAR_END, resolved_at=timezone.now(),
-                snoozed_until=None, state_changed_at=timezone.now(), state_changed_by=None, scan_run=run,
+                state=FlagState.RESOLVED, resolution=Resolution.YEAR_END, resolved_at=clock.now(),
+                snoozed_until=None, state_changed_at=clock.now(), state_changed_by=None, scan_run=run,
             )  # fmt: skip
             missed = 0
             reports = Flag.objects.filter(
@@ -344,7 +344,7 @@ def job_rollover(run: JobRun) -> None:
             )  # fmt: skip
             for flag in reports.select_for_update():
                 flag.state, flag.resolution = FlagState.RESOLVED, Resolution.YEAR_END
-                flag.resolved_at = flag.state_changed_at = timezone.now()
+                flag.resolved_at = flag.state_changed_at = clock.now()
                 flag.snoozed_until, flag.scan_run = None, run
                 flag.evidence = {**flag.evidence, "missed": True}
                 flag.save()
@@ -389,6 +389,14 @@ def changed_firm_ids(since: dt.datetime) -> list[int]:
     return [int(firm_id) for firm_id in changed if firm_id is not None]
 
 
+def _history_now() -> dt.datetime:
+    """The database's clock, which stamps the history's `changed_at`: the sweep's window must be measured
+    on it, not on the app server's clock (which may differ, or be moved by the app clock in tests)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT now()")
+        return cursor.fetchone()[0]
+
+
 def sweep_changed_firms(*, now: dt.datetime | None = None) -> JobRun | None:
     """Re-evaluates firms changed since the last sweep (minus an overlap for long transactions).
 
@@ -396,7 +404,7 @@ def sweep_changed_firms(*, now: dt.datetime | None = None) -> JobRun | None:
     late is still inside the next window unless it ran longer than the overlap; the nightly scan
     covers anything older. A sweep with nothing to do records no run.
     """
-    now = now or timezone.now()
+    now = now or _history_now()
     overlap = dt.timedelta(seconds=int(conf.get("SEEDBED_RESCAN_OVERLAP_SECONDS")))
     last = JobRun.objects.filter(job=JobName.RESCAN, state=JobState.SUCCEEDED).order_by("-id").first()
     since_raw = last.params.get("until") if last is not None else None

@@ -28,6 +28,7 @@ from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core import clock
 from apps.core.permissions import ADMIN
 from apps.core.text import single_line
 from apps.figures.models import AnnualFigures
@@ -433,7 +434,7 @@ def build_digests(*, day: dt.date) -> dict[str, int]:
                      digest_id, attempts, next_attempt_at, last_error, created_at, sent_at)
                 SELECT 'email', u.user_id, NULL, NULL, NULL, NULL, 'digest', jsonb_build_object('date', %s::text),
                        'digest:' || %s::text || ':email:user:' || u.user_id, 'pending',
-                       NULL, 0, now(), '', now(), NULL
+                       NULL, 0, %s, '', %s, NULL
                 FROM users u
                 ON CONFLICT (dedupe_key) DO NOTHING
                 RETURNING id, user_id
@@ -445,7 +446,7 @@ def build_digests(*, day: dt.date) -> dict[str, int]:
             )
             SELECT (SELECT count(*) FROM made), (SELECT count(*) FROM parts)
             """,  # noqa: S608
-            [day.isoformat(), day.isoformat()],
+            [day.isoformat(), day.isoformat(), timezone.now(), clock.now()],
         )
         digests, parts = cursor.fetchone()
     return {"digests": int(digests), "messages": int(parts)}
@@ -460,7 +461,7 @@ def alert_admins_of_failure(run: JobRun) -> int:
 
     error = "; ".join(str(e.get("error", e)) for e in run.errors[:3]) if run.errors else ""
     data = {"job": run.job, "run": run.pk, "error": error[:1000]}
-    now = timezone.now()
+    now = clock.now()
     admins = list(
         User.objects.filter(is_active=True).filter(role=ADMIN) | User.objects.filter(is_active=True, is_superuser=True)
     )

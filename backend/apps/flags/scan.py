@@ -30,7 +30,9 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.utils import timezone
 
+from apps.core import clock
 from apps.core.db import local_settings
 from apps.flags import conf
 from apps.flags.detectors import (
@@ -346,6 +348,7 @@ def _merge_statements(
     totals: ScanTotals,
 ) -> int:
     run_id = run.pk if run is not None else None
+    stamp = clock.now()  # the flags' business timestamps: the app clock, not PostgreSQL's now()
     batch_params: list[Any]
     if firm_range is not None:
         batch_sql, batch_params = "{alias}.firm_id BETWEEN %s AND %s", [firm_range[0], firm_range[1]]
@@ -372,15 +375,15 @@ def _merge_statements(
     cursor.execute(
         f"""
         WITH woken AS (
-            UPDATE {FLAG} fl SET state = 'open', snoozed_until = NULL, last_seen = now(), scan_run_id = %s,
-                   state_changed_at = now(), state_changed_by_id = NULL
+            UPDATE {FLAG} fl SET state = 'open', snoozed_until = NULL, last_seen = %s, scan_run_id = %s,
+                   state_changed_at = %s, state_changed_by_id = NULL
             FROM {FOUND} f
             WHERE fl.state = 'snoozed' AND fl.snoozed_until <= %s AND {_key_match("fl", "f")}
             RETURNING fl.id
         )
         INSERT INTO {TOUCHED} SELECT id FROM woken ON CONFLICT DO NOTHING
         """,  # noqa: S608
-        [run_id, today],
+        [stamp, run_id, stamp, today],
     )
     reopened = cursor.rowcount
 
@@ -394,8 +397,8 @@ def _merge_statements(
             WHERE fl.state = 'resolved' AND {batch_sql.format(alias="fl")}
             ORDER BY fl.firm_id, fl.kind, fl.programme_code, fl.subject, fl.id DESC
         ), back AS (
-            UPDATE {FLAG} fl SET state = 'open', resolution = '', resolved_at = NULL, last_seen = now(),
-                   scan_run_id = %s, state_changed_at = now(), state_changed_by_id = NULL
+            UPDATE {FLAG} fl SET state = 'open', resolution = '', resolved_at = NULL, last_seen = %s,
+                   scan_run_id = %s, state_changed_at = %s, state_changed_by_id = NULL
             FROM latest
             WHERE fl.id = latest.id
               AND NOT EXISTS (
@@ -406,7 +409,7 @@ def _merge_statements(
         )
         INSERT INTO {TOUCHED} SELECT id FROM back ON CONFLICT DO NOTHING
         """,  # noqa: S608
-        [*batch_params, run_id],
+        [*batch_params, stamp, run_id, stamp],
     )
     reopened += cursor.rowcount
 
@@ -431,7 +434,7 @@ def _merge_statements(
                  snoozed_until, dismiss_reason, resolution, resolved_at, note, first_seen, last_seen,
                  scan_run_id, state_changed_at, state_changed_by_id)
             SELECT f.firm_id, f.kind, f.programme_code, f.subject, f.due_date, f.severity, f.evidence,
-                   f.ladder_point, 'open', NULL, '', '', NULL, '', now(), now(), %s, NULL, NULL
+                   f.ladder_point, 'open', NULL, '', '', NULL, '', %s, %s, %s, NULL, NULL
             FROM {FOUND} f
             WHERE NOT f.settled
               AND NOT EXISTS (SELECT 1 FROM {FLAG} d WHERE {_key_match("d", "f")} AND d.state = 'dismissed'
@@ -448,7 +451,7 @@ def _merge_statements(
         )
         SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
         """,  # noqa: S608
-        [run_id, *batch_params],
+        [stamp, stamp, run_id, *batch_params],
     )
     opened, updated = cursor.fetchone()
     totals.opened += opened
@@ -459,12 +462,12 @@ def _merge_statements(
     if kinds:
         cursor.execute(
             f"""
-            UPDATE {FLAG} fl SET state = 'resolved', resolution = 'auto', resolved_at = now(), snoozed_until = NULL,
-                   scan_run_id = %s, state_changed_at = now(), state_changed_by_id = NULL
+            UPDATE {FLAG} fl SET state = 'resolved', resolution = 'auto', resolved_at = %s, snoozed_until = NULL,
+                   scan_run_id = %s, state_changed_at = %s, state_changed_by_id = NULL
             WHERE fl.state IN {NON_FINAL} AND fl.kind = ANY(%s::text[]) AND {batch_sql.format(alias="fl")}
               AND NOT EXISTS (SELECT 1 FROM {FOUND} f WHERE {_key_match("f", "fl")})
             """,  # noqa: S608
-            [run_id, kinds, *batch_params],
+            [stamp, run_id, stamp, kinds, *batch_params],
         )
         totals.resolved += cursor.rowcount
 
@@ -511,11 +514,11 @@ def queue_flag_messages(cursor: Any, touched_table: str) -> tuple[int, int, int]
             UNION
             SELECT t.id, t.firm_id, t.kind, a.id, a.email, a.role, a.is_superuser, t.ladder_point
             FROM t CROSS JOIN admins a
-            WHERE t.kind = 'expired' AND t.state = 'open' AND t.ladder_point >= %s
+            WHERE t.kind = 'expired' AND t.state = 'open' AND t.ladder_point >= %(escalation)s
         ), inapp AS (
             INSERT INTO {NOTIFICATION} (user_id, firm_id, flag_id, ladder_point, topic, data, dedupe_key, created_at)
             SELECT p.user_id, p.firm_id, p.flag_id, p.point, p.kind, '{{}}'::jsonb,
-                   'flag:' || p.flag_id || ':' || p.point || ':inapp:user:' || p.user_id, now()
+                   'flag:' || p.flag_id || ':' || p.point || ':inapp:user:' || p.user_id, %(stamp)s
             FROM people p
             ON CONFLICT (dedupe_key) DO NOTHING
             RETURNING 1
@@ -528,7 +531,7 @@ def queue_flag_messages(cursor: Any, touched_table: str) -> tuple[int, int, int]
                    CASE COALESCE(np.email_delivery,
                                  CASE WHEN p.role = 'enterprise' THEN 'immediate' ELSE 'digest' END)
                         WHEN 'immediate' THEN 'pending' ELSE 'held' END,
-                   NULL, 0, now(), '', now(), NULL
+                   NULL, 0, %(due)s, '', %(stamp)s, NULL
             FROM people p LEFT JOIN {PREFERENCE} np ON np.user_id = p.user_id
             WHERE p.email <> '' AND COALESCE(np.email_delivery, '') <> 'off'
             ON CONFLICT (dedupe_key) DO NOTHING
@@ -539,7 +542,7 @@ def queue_flag_messages(cursor: Any, touched_table: str) -> tuple[int, int, int]
                  digest_id, attempts, next_attempt_at, last_error, created_at, sent_at)
             SELECT w.kind, NULL, w.id, t.firm_id, t.id, p.point, t.kind, '{{}}'::jsonb,
                    'flag:' || t.id || ':' || p.point || ':' || w.kind || ':hook:' || w.id,
-                   'pending', NULL, 0, now(), '', now(), NULL
+                   'pending', NULL, 0, %(due)s, '', %(stamp)s, NULL
             FROM t
             CROSS JOIN LATERAL (
                 SELECT CASE WHEN t.kind = 'expired' THEN 0 ELSE COALESCE(t.ladder_point, 0) END AS point
@@ -556,7 +559,9 @@ def queue_flag_messages(cursor: Any, touched_table: str) -> tuple[int, int, int]
                (SELECT count(*) FROM mail WHERE state = 'pending') + (SELECT count(*) FROM hooks),
                (SELECT count(*) FROM mail) + (SELECT count(*) FROM hooks)
         """,  # noqa: S608
-        [escalation],
+        # created_at by the app clock (a message's "as of" date); next_attempt_at is a real-time
+        # retry timer, compared with timezone.now() by the sender.
+        {"escalation": escalation, "stamp": clock.now(), "due": timezone.now()},
     )
     notifications, pending, created = cursor.fetchone()
     return int(notifications), int(pending), int(created)

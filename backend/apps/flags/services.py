@@ -30,7 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from apps.core import audit
+from apps.core import audit, clock
 from apps.core.exceptions import Conflict
 from apps.core.i18n import t
 from apps.flags.models import (
@@ -73,7 +73,7 @@ def _not_allowed(action: str, flag: Flag) -> Conflict:
 
 
 def _values_for(action: str, *, user: Any, note: str, until: dt.date | None, reason: str) -> dict[str, Any]:
-    now = timezone.now()
+    now = clock.now()
     changed_by = user if getattr(user, "pk", None) else None
     values: dict[str, Any] = {"state_changed_at": now, "state_changed_by": changed_by}
     if note or reason:
@@ -94,7 +94,7 @@ def _values_for(action: str, *, user: Any, note: str, until: dt.date | None, rea
 def check_snooze_until(until: dt.date | None, today: dt.date | None = None) -> dt.date:
     from rest_framework import serializers
 
-    today = today or timezone.localdate()
+    today = today or clock.today()
     if until is None:
         raise serializers.ValidationError({"until": [t("请填写暂缓到哪一天。", "Give the day to snooze until.")]})
     if until <= today:
@@ -214,7 +214,7 @@ def deadline_mark_done(
         raise serializers.ValidationError(
             {"year": [t(f"该截止事项不适用于 {year} 年。", f"This deadline does not apply in {year}.")]}
         )
-    if done_on > timezone.localdate():
+    if done_on > clock.today():
         raise serializers.ValidationError(
             {"done_on": [t("完成日期不能晚于今天。", "done_on cannot be in the future.")]}
         )

@@ -41,6 +41,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from apps.core import clock
 from apps.core.db import local_settings
 from apps.figures.selectors import verified_annual_figures
 from apps.highlights.models import GrowthBasis, ReportLine, TagGroup
@@ -126,7 +127,7 @@ class Period:
 
     @classmethod
     def of(cls, year: int, today: dt.date | None = None) -> Period:
-        today = today or timezone.localdate()
+        today = today or clock.today()
         end = min(dt.date(year, 12, 31), today)
         return cls(year, dt.date(year - 1, 12, 31), dt.date(year, 1, 1), end)
 
@@ -1132,7 +1133,7 @@ def trend(first_year: int, last_year: int, scope: Scope, today: dt.date | None =
 @report_session()
 def funnel(scope: Scope, today: dt.date | None = None) -> list[dict[str, Any]]:
     """Firms on each rung of every ladder today: holding it, and standing on it as their top rung."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     in_park = scope.firms().filter(in_park_on(today))
     held = certifications_valid_on(today, Certification.objects.filter(firm__in=in_park))
     pairs = set(held.values_list("firm_id", "programme_id"))
@@ -1173,4 +1174,4 @@ def funnel(scope: Scope, today: dt.date | None = None) -> list[dict[str, Any]]:
 
 
 def in_park_count(scope: Scope, today: dt.date | None = None) -> int:
-    return scope.firms().filter(in_park_on(today or timezone.localdate())).count()
+    return scope.firms().filter(in_park_on(today or clock.today())).count()

@@ -18,8 +18,9 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone, translation
+from django.utils import translation
 
+from apps.core import clock
 from apps.core.datacache import cached_on_data
 from apps.core.db import user_columns_shown
 from apps.core.scope import PARK_ROLES, scope_of
@@ -155,4 +156,4 @@ def live_firms(year: int, scope: compute.Scope, query: dict[str, Any], today: dt
 
 
 def current_year() -> int:
-    return timezone.localdate().year
+    return clock.today().year

@@ -26,7 +26,6 @@ from typing import Any, cast
 from django.conf import settings
 from django.db.models import Model, QuerySet
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -35,6 +34,7 @@ from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 
+from apps.core import clock
 from apps.core.i18n import t
 from apps.figures.models import AnnualFigures, MonthlyFigures
 from apps.imports.cells import neutralise
@@ -262,7 +262,7 @@ class ExportMixin:
                 }
             )
         rows = export_rows(queryset, exporter)
-        stamp = timezone.localdate().strftime("%Y%m%d")
+        stamp = clock.today().strftime("%Y%m%d")
         if file_format == "xlsx":
             content, content_type = write_xlsx(exporter.title, exporter.headers, rows), XLSX_TYPE
         else:

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
-from django.utils import timezone
 
+from apps.core import clock
 from apps.listing import stages
 from apps.listing.models import Bucket, ListingEvent
 from apps.listing.stages import ListingStatus
@@ -44,7 +44,7 @@ def listing_statuses(
     firms: QuerySet[Firm] | Iterable[Firm | int], *, on: dt.date | None = None
 ) -> dict[int, ListingStatus]:
     """Current stage and bucket of many firms, in one query. Firms without events on `on` are absent."""
-    on = on or timezone.localdate()
+    on = on or clock.today()
     events = ListingEvent.objects.filter(date__lte=on).only("id", "firm_id", "stage", "date", "outcome", "board")
     if isinstance(firms, QuerySet):
         events = events.filter(firm_id__in=firms.values("pk"))

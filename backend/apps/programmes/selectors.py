@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import BooleanField, Case, CharField, Exists, OuterRef, Q, QuerySet, Value, When
 
+from apps.core import clock
 from apps.core.permissions import role_of
 from apps.programmes.models import Certification, CertificationState, Ladder, Programme, ProgrammeDeadline
 from apps.registry.models import Firm
@@ -47,7 +48,7 @@ def _later_certification() -> Exists:
 
 def with_state(certifications: QuerySet[Certification], today: dt.date | None = None) -> QuerySet[Certification]:
     """Annotates `state` (as of today) and `has_successor`; both are derived, never stored."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     return certifications.annotate(
         state=Case(
             When(revoked_on__lte=today, then=Value(CertificationState.REVOKED.value)),
@@ -83,7 +84,7 @@ def certifications_expiring_within(
     days: int, certifications: QuerySet[Certification] | None = None, today: dt.date | None = None
 ) -> QuerySet[Certification]:
     """Valid now, printed end within `days` days, not revoked, and no successor yet: renewal is due."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     base = Certification.objects.all() if certifications is None else certifications
     return (
         base.filter(valid_until__gte=today, valid_until__lte=today + dt.timedelta(days=days), valid_from__lte=today)
@@ -96,7 +97,7 @@ def certifications_expired_without_successor(
     certifications: QuerySet[Certification] | None = None, today: dt.date | None = None
 ) -> QuerySet[Certification]:
     """Ran out (not revoked) and neither renewed nor followed by a later certification of the programme."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     base = Certification.objects.all() if certifications is None else certifications
     return base.filter(valid_until__lt=today, revoked_on__isnull=True, superseded_on__isnull=True).exclude(
         _later_certification()
@@ -118,7 +119,7 @@ def deadlines_in_year(year: int, programmes: QuerySet[Programme] | None = None) 
 
 def firm_standing(*, firm: Firm, today: dt.date | None = None) -> dict[str, list[dict[str, Any]]]:
     """Titles held today and the firm's position on every ladder. Two queries whatever the firm holds."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     held = list(
         certifications_valid_on(today, Certification.objects.filter(firm=firm))
         .select_related("programme")

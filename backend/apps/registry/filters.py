@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import datetime as dt
 import unicodedata
 
 import django_filters
 from django.db.models import Q, QuerySet
 
+from apps.core import clock
 from apps.core.search import grams_are_exact, normalise_query, query_grams
 from apps.registry.models import Contact, Firm, Industry, JournalEntry, Zone
 
@@ -70,7 +70,7 @@ class FirmFilter(django_filters.FilterSet):
     def filter_in_park(self, queryset: QuerySet[Firm], name: str, value: bool | None) -> QuerySet[Firm]:
         if value is None:
             return queryset
-        today = dt.date.today()
+        today = clock.today()
         inside = Q(left_park_on__isnull=True) | Q(left_park_on__gt=today)
         return queryset.filter(inside) if value else queryset.exclude(inside)
 

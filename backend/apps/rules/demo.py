@@ -28,15 +28,14 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.core import audit
+from apps.core import audit, clock
 from apps.figures.demo import SEASON, YEARS
 from apps.figures.models import ANNUAL_MONEY_FIELDS, AnnualFigures, MonthlyFigures
 from apps.figures.selectors import verified_annual_figures
 from apps.figures.services import annual_figures_enter, monthly_figures_enter
-from apps.programmes.models import Certification
+from apps.programmes.models import Certification, EntryRoute
 from apps.programmes.selectors import certifications_valid_on
 from apps.registry.models import Firm
 from apps.rules.evaluation import ELIGIBLE, ProgrammeResult, compile_rule_set, evaluate_firms
@@ -253,9 +252,49 @@ def _threshold_scene(park: _Park, user: User | None) -> tuple[Firm | None, int]:
     return firm, last
 
 
+def _keep_srdi_current(park: _Park, user: User | None, wanted: int = 3) -> int:
+    """The demo's SRDI titles run out (the last re-reviews were in 2025): once no in-park firm holds SRDI
+    today, a few firms whose last SRDI lapsed are re-reviewed (复核) every three years up to today, as the
+    real ones would be, so the upgrade scene exists on any date. Returns the certifications added."""
+    from apps.programmes.services import certification_renew
+
+    def big(firm: Firm) -> bool:
+        base = park.base.get(firm.pk)
+        return base is not None and (base.operating_revenue or 0) >= 50_000_000
+
+    in_park = [f for f in park.firms if f.pk not in park.used and big(f)]
+    if any("SRDI" in park.held.get(f.pk, set()) and "LITTLE_GIANT" not in park.held.get(f.pk, set()) for f in in_park):
+        return 0
+    ids = {f.pk for f in in_park if "LITTLE_GIANT" not in park.held.get(f.pk, set())}
+    lapsed = (
+        Certification.objects.filter(
+            firm_id__in=ids, programme__code="SRDI", revoked_on__isnull=True, renewed_by__isnull=True
+        )
+        .filter(valid_until__lt=park.today)
+        .order_by("firm__uscc")
+    )
+    added = 0
+    for cert in list(lapsed)[:wanted]:
+        last = cert
+        while last.valid_until is not None and last.valid_until < park.today:
+            day = last.valid_until - dt.timedelta(days=8)  # re-reviewed a week before expiry
+            last = certification_renew(
+                certification=last,
+                certificate_date=day,
+                number=f"CQZJTX{day.year}{cert.firm_id:06d}",
+                batch=f"{day.year}年重庆市专精特新中小企业复核",
+                entry_route=EntryRoute.REVIEW,
+                notes=NOTE,
+                created_by=user,
+            )
+            added += 1
+        park.held.setdefault(cert.firm_id, set()).add("SRDI")
+    return added
+
+
 @transaction.atomic
 def seed_rules_demo(today: dt.date | None = None) -> dict[str, Any]:
-    park = _Park(today or timezone.localdate())
+    park = _Park(today or clock.today())
     user = User.objects.filter(username="staff").first()
     scenes: dict[str, Firm | None] = {}
     created = 0
@@ -291,6 +330,7 @@ def seed_rules_demo(today: dt.date | None = None) -> dict[str, Any]:
             base = park.base[firm.pk]
             return "SRDI" in held and "LITTLE_GIANT" not in held and (base.operating_revenue or 0) >= 50_000_000
 
+        created += _keep_srdi_current(park, user)
         scenes["upgrade_candidate"], n = _scene(
             park,
             "LITTLE_GIANT",

@@ -4,10 +4,11 @@ import datetime as dt
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.utils import timezone, translation
+from django.utils import translation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core import clock
 from apps.core.api.base import ReasonSerializerMixin, ScopedRelatedField
 from apps.core.i18n import t
 from apps.core.scope import scope_of
@@ -78,7 +79,7 @@ class FlagSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_days_left(self, flag: Flag) -> int | None:
-        return (flag.due_date - timezone.localdate()).days if flag.due_date else None
+        return (flag.due_date - clock.today()).days if flag.due_date else None
 
     def _message(self, flag: Flag) -> notify.Message:
         cache = self.context.setdefault("_messages", {})
@@ -91,7 +92,7 @@ class FlagSerializer(serializers.ModelSerializer):
                 evidence=flag.evidence or {},
                 firm_name=flag.firm.name,
                 ladder_point=flag.ladder_point,
-                as_of=timezone.localdate(),
+                as_of=clock.today(),
                 lang=_lang(),
             )
         message: notify.Message = cache[flag.pk]

@@ -4,11 +4,10 @@ import datetime as dt
 from typing import Any
 
 from django.core.validators import URLValidator
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.core import audit
+from apps.core import audit, clock
 from apps.core.api.base import ReasonSerializerMixin, ScopedRelatedField
 from apps.core.i18n import t
 from apps.listing import stages
@@ -103,7 +102,7 @@ class ListingEventSerializer(ReasonSerializerMixin, serializers.ModelSerializer)
         return str(event.recorded_by) if event.recorded_by_id else None
 
     def validate_date(self, value: dt.date) -> dt.date:
-        latest = timezone.localdate() + dt.timedelta(days=MAX_DAYS_AHEAD)
+        latest = clock.today() + dt.timedelta(days=MAX_DAYS_AHEAD)
         if not EARLIEST_EVENT <= value <= latest:
             raise serializers.ValidationError(
                 t(

@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core import clock
 from apps.core.api.base import ReasonSerializerMixin, ScopedRelatedField
 from apps.core.i18n import t
 from apps.programmes import selectors, services
@@ -29,7 +30,7 @@ def _requested_year(context: dict[str, Any]) -> int:
     raw = request.query_params.get("year") if request is not None else None
     if raw and raw.isdigit() and YEAR_MIN <= int(raw) <= YEAR_MAX:
         return int(raw)
-    return dt.date.today().year
+    return clock.today().year
 
 
 class ProgrammeCodeField(serializers.SlugRelatedField):
@@ -283,7 +284,7 @@ class CertificationSerializer(ReasonSerializerMixin, serializers.ModelSerializer
 
     @extend_schema_field(serializers.ChoiceField(choices=CertificationState.choices))
     def get_state(self, cert: Certification) -> str:
-        return getattr(cert, "state", None) or cert.state_on(dt.date.today())
+        return getattr(cert, "state", None) or cert.state_on(clock.today())
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_renewed_by(self, cert: Certification) -> int | None:

@@ -3,10 +3,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
+from apps.core import clock
 from apps.core.api.base import ReasonSerializerMixin
 from apps.core.i18n import t
 from apps.figures.models import ANNUAL_COUNT_FIELDS, ANNUAL_MONEY_FIELDS, SIGNED_MONEY_FIELDS, AnnualFigures
@@ -156,7 +156,7 @@ class EligibilityQuerySerializer(serializers.Serializer):
         return _programme_codes(value)
 
     def validate_year(self, value: int) -> int:
-        latest = timezone.localdate().year + self.max_year_ahead
+        latest = clock.today().year + self.max_year_ahead
         if value > latest:
             raise serializers.ValidationError(
                 t(f"年度不能晚于 {latest} 年。", f"The fiscal year cannot be later than {latest}.")
@@ -204,7 +204,7 @@ class WhatIfSerializer(EligibilityQuerySerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
-        latest = timezone.localdate().year + 1
+        latest = clock.today().year + 1
         late = [entry["fiscal_year"] for entry in attrs["figures"] if entry["fiscal_year"] > latest]
         if late:
             raise serializers.ValidationError(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone, translation
+from django.utils import translation
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.decorators import action
@@ -10,6 +10,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core import clock
 from apps.core.api.base import ScopedModelViewSet, ScopedQuerysetMixin
 from apps.core.permissions import ADMIN, ALL_ROLES, ENTERPRISE, STAFF
 from apps.registry.models import Firm
@@ -94,7 +95,7 @@ class _FirmEligibilityBase(ScopedQuerysetMixin, generics.GenericAPIView):
         return firms_visible_to(user)
 
     def evaluate(self, firm: Firm, query: dict[str, Any], what_if: dict[int, Any] | None = None) -> dict[str, Any]:
-        year = query.get("year") or timezone.localdate().year - 1
+        year = query.get("year") or clock.today().year - 1
         evaluation = evaluate_firms(
             [firm.pk], year, programme_codes=query.get("programme"), what_if=what_if, on=query.get("on")
         )[firm.pk]

@@ -40,6 +40,7 @@ from psycopg import sql
 from apps.benchmarks import benchdb
 from apps.benchmarks.benchdb import load_average, pct
 from apps.benchmarks.management.commands import bench_firms, bench_highlights
+from apps.core import clock
 
 MARKER = "seedbed bench_load"
 SMOKE = {"firms": 1_000, "users": 3, "seconds": 4.0, "baseline_seconds": 2.0, "workers": 2, "think": "0.1,0.3"}
@@ -194,7 +195,6 @@ class Command(BaseCommand):
 
     def _fill_more(self, name: str, n: int) -> None:
         """Certifications (bench_highlights' statement), figures, then the flags a real scan finds in them."""
-        import datetime as dt
 
         from apps.core import audit
         from apps.flags.scan import scan
@@ -221,7 +221,7 @@ class Command(BaseCommand):
                     ))  # fmt: skip
                 cur.execute(bench_highlights.CERTIFICATIONS_SQL, params)
                 certs = cur.rowcount
-                cur.execute(bench_highlights.FIGURES_SQL, {"year": dt.date.today().year - 1})
+                cur.execute(bench_highlights.FIGURES_SQL, {"year": clock.today().year - 1})
                 figures = cur.rowcount
                 cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 for table in tables:
@@ -237,7 +237,7 @@ class Command(BaseCommand):
         )
         started = time.perf_counter()
         with audit.change_context(source="command", reason="bench_load fill"):
-            totals = scan(today=dt.date.today())
+            totals = scan(today=clock.today())
         with benchdb.connect(name) as conn:
             conn.execute("VACUUM ANALYZE")
         self.stdout.write(f"fill: scan {totals.as_dict()} in {time.perf_counter() - started:.1f} s")
@@ -261,7 +261,6 @@ class Command(BaseCommand):
         return keys
 
     def _catalogue(self) -> Catalogue:
-        import datetime as dt
 
         from apps.flags.models import Flag
         from apps.programmes.models import Programme
@@ -280,7 +279,7 @@ class Command(BaseCommand):
             flag_kinds=sorted(set(Flag.objects.values_list("kind", flat=True).distinct())) or ["renewal_due"],
             programmes=list(Programme.objects.filter(builtin=True).values_list("code", flat=True)),
             terms=terms,
-            year=dt.date.today().year - 1,
+            year=clock.today().year - 1,
         )
 
     # ---- measuring -------------------------------------------------------------------------------------
