@@ -74,7 +74,7 @@ export interface paths {
          * @description Staff send a proposal back with a reason. It stays on record; the firm may submit again.
          *     With `If-Match`, a proposal edited since it was read is 409 `stale` and stays as it is.
          */
-        post: operations["annual_figures_reject_create"];
+        post: operations["annual_figures_reject"];
         delete?: never;
         options?: never;
         head?: never;
@@ -94,7 +94,7 @@ export interface paths {
          * @description Staff accept a proposal: rules and reports now use it; the previous verified version is superseded.
          *     With `If-Match`, a proposal edited since it was read is 409 `stale` and stays as it is.
          */
-        post: operations["annual_figures_verify_create"];
+        post: operations["annual_figures_verify"];
         delete?: never;
         options?: never;
         head?: never;
@@ -109,7 +109,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Every version of this firm's figures for the same period, newest first (a short, unpaginated list). */
-        get: operations["annual_figures_versions_list"];
+        get: operations["annual_figures_versions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -126,7 +126,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The list as a file (all rows matching the filters, in the list's order). */
-        get: operations["annual_figures_export_retrieve"];
+        get: operations["annual_figures_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -261,7 +261,7 @@ export interface paths {
          *     rotated or switched-off token is a 404. The route has no name on purpose: it is the one API path
          *     that takes no session or API token (see the report on tests/test_access.py).
          */
-        get: operations["calendar_.ics_retrieve"];
+        get: operations["calendar_ics_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -360,7 +360,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Record the successor (new certificate date and number); this one is superseded from its first day. */
-        post: operations["certifications_renew_create"];
+        post: operations["certifications_renew"];
         delete?: never;
         options?: never;
         head?: never;
@@ -377,7 +377,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Revoke from a date: the certification counts up to the day before, and never again. */
-        post: operations["certifications_revoke_create"];
+        post: operations["certifications_revoke"];
         delete?: never;
         options?: never;
         head?: never;
@@ -392,7 +392,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The list as a file (all rows matching the filters, in the list's order). */
-        get: operations["certifications_export_retrieve"];
+        get: operations["certifications_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -580,7 +580,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The stored file, as an attachment under its original name. Outside the caller's scope: 404. */
-        get: operations["evidence_files_download_retrieve"];
+        get: operations["evidence_files_download"];
         put?: never;
         post?: never;
         delete?: never;
@@ -717,7 +717,7 @@ export interface paths {
          * @description Every change to the firm and its contacts, links, notes, titles, figures and flags: who, when,
          *     from where, why, before and after.
          */
-        get: operations["firms_history_list"];
+        get: operations["firms_history"];
         put?: never;
         post?: never;
         delete?: never;
@@ -736,7 +736,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Record that the firm left the park (moved out or deregistered). Nothing is erased. */
-        post: operations["firms_leave_create"];
+        post: operations["firms_leave"];
         delete?: never;
         options?: never;
         head?: never;
@@ -754,7 +754,7 @@ export interface paths {
          * @description What happened to the firm, newest first: certifications awarded, renewed and revoked, listing
          *     events, figures verified, and (for park staff) journal entries. One query per source.
          */
-        get: operations["firms_timeline_list"];
+        get: operations["firms_timeline"];
         put?: never;
         post?: never;
         delete?: never;
@@ -771,7 +771,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The list as a file (all rows matching the filters, in the list's order). */
-        get: operations["firms_export_retrieve"];
+        get: operations["firms_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -838,7 +838,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Someone has seen it and is on it (open → acknowledged). */
-        post: operations["flags_acknowledge_create"];
+        post: operations["flags_acknowledge"];
         delete?: never;
         options?: never;
         head?: never;
@@ -855,7 +855,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Not relevant (reason required): the subject stays dismissed, no new flag is opened for it. */
-        post: operations["flags_dismiss_create"];
+        post: operations["flags_dismiss"];
         delete?: never;
         options?: never;
         head?: never;
@@ -872,7 +872,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Back to open (from resolved, dismissed or snoozed); 409 if the subject already has an open flag. */
-        post: operations["flags_reopen_create"];
+        post: operations["flags_reopen"];
         delete?: never;
         options?: never;
         head?: never;
@@ -889,7 +889,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Dealt with. If the next scan still finds the condition, the flag is reopened (dismiss to stop it). */
-        post: operations["flags_resolve_create"];
+        post: operations["flags_resolve"];
         delete?: never;
         options?: never;
         head?: never;
@@ -906,7 +906,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Hidden until a date (at most a year); the first scan on or after it reopens it if it still holds. */
-        post: operations["flags_snooze_create"];
+        post: operations["flags_snooze"];
         delete?: never;
         options?: never;
         head?: never;
@@ -926,7 +926,7 @@ export interface paths {
          * @description One action on many flags (the inbox). Ids outside your scope: 400, nothing changes; flags whose
          *     state does not allow the action are left as they are and listed under `skipped`.
          */
-        post: operations["flags_bulk_create"];
+        post: operations["flags_bulk"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1056,7 +1056,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Today's data against the frozen report: per number, the firms that entered or left its list. */
-        get: operations["highlight_reports_diff_retrieve"];
+        get: operations["highlight_reports_diff"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1079,7 +1079,7 @@ export interface paths {
          *     changes a published report afterwards. `diff/` recomputes it from today's records and lists,
          *     firm by firm, what changed.
          */
-        get: operations["highlight_reports_docx_retrieve"];
+        get: operations["highlight_reports_docx"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1095,8 +1095,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The frozen firms behind one number. */
-        get: operations["highlight_reports_firms_list"];
+        /** @description The frozen firms behind one number. Name exactly one number: `line` with `bucket`, or `tag_group`, or `monthly_upgrades=true`, or `listing_bucket`; anything else (none, or two of them, or a line without a bucket) is a 400. */
+        get: operations["highlight_reports_firms"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1119,7 +1119,7 @@ export interface paths {
          *     changes a published report afterwards. `diff/` recomputes it from today's records and lists,
          *     firm by firm, what changed.
          */
-        get: operations["highlight_reports_xlsx_retrieve"];
+        get: operations["highlight_reports_xlsx"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1215,7 +1215,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The live report as a Word narrative in Chinese. */
-        get: operations["highlights_docx_retrieve"];
+        get: operations["highlights_docx"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1231,8 +1231,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The firms behind one number of the live report: `lines/{code}/firms/?bucket=new`, or `firms/?line=HNTE&bucket=new`, `?tag_group=`, `?monthly_upgrades=true`, `?listing_bucket=`. */
-        get: operations["highlights_firms_list"];
+        /** @description The firms behind one number of the live report: `lines/{code}/firms/?bucket=new`, or `firms/?line=HNTE&bucket=new`, `?tag_group=`, `?monthly_upgrades=true`, `?listing_bucket=`. Name exactly one number: `line` with `bucket`, or `tag_group`, or `monthly_upgrades=true`, or `listing_bucket`; anything else (none, or two of them, or a line without a bucket) is a 400. */
+        get: operations["highlights_firms"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1249,7 +1249,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The live report as Excel: a summary sheet, then one sheet per line with its firm lists. */
-        get: operations["highlights_xlsx_retrieve"];
+        get: operations["highlights_xlsx"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1266,7 +1266,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description How many firms of the scope, in the park today, hold each rung, and stand on it as their top rung. */
-        get: operations["highlights_funnel_retrieve"];
+        get: operations["highlights_funnel"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1283,7 +1283,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Closing and new per line and year, for charts, with the ladder funnel of today. */
-        get: operations["highlights_trend_retrieve"];
+        get: operations["highlights_trend"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1373,7 +1373,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Write the checked rows, all or nothing. 200 when done, 202 when it runs in the background. */
-        post: operations["imports_commit_create"];
+        post: operations["imports_commit"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1388,7 +1388,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The uploaded sheet (always XLSX) with the column 错误原因 / Error filled for every bad row. */
-        get: operations["imports_error_workbook_retrieve"];
+        get: operations["imports_error_workbook"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1592,7 +1592,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The list as a file (all rows matching the filters, in the list's order). */
-        get: operations["listing_events_export_retrieve"];
+        get: operations["listing_events_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1726,7 +1726,7 @@ export interface paths {
          * @description Staff send a proposal back with a reason. It stays on record; the firm may submit again.
          *     With `If-Match`, a proposal edited since it was read is 409 `stale` and stays as it is.
          */
-        post: operations["monthly_figures_reject_create"];
+        post: operations["monthly_figures_reject"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1746,7 +1746,7 @@ export interface paths {
          * @description Staff accept a proposal: rules and reports now use it; the previous verified version is superseded.
          *     With `If-Match`, a proposal edited since it was read is 409 `stale` and stays as it is.
          */
-        post: operations["monthly_figures_verify_create"];
+        post: operations["monthly_figures_verify"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1761,7 +1761,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Every version of this firm's figures for the same period, newest first (a short, unpaginated list). */
-        get: operations["monthly_figures_versions_list"];
+        get: operations["monthly_figures_versions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1778,7 +1778,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The list as a file (all rows matching the filters, in the list's order). */
-        get: operations["monthly_figures_export_retrieve"];
+        get: operations["monthly_figures_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1831,7 +1831,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Your in-app notifications (only yours, whatever your role), newest first. `?unread=true` filters. */
-        post: operations["notifications_read_create"];
+        post: operations["notifications_read"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1848,7 +1848,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Your in-app notifications (only yours, whatever your role), newest first. `?unread=true` filters. */
-        post: operations["notifications_unread_create"];
+        post: operations["notifications_unread"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1883,7 +1883,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Your in-app notifications (only yours, whatever your role), newest first. `?unread=true` filters. */
-        post: operations["notifications_read_all_create"];
+        post: operations["notifications_read_all"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2084,7 +2084,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The computations a criterion can name, with their parameters. */
-        get: operations["rule_sets_metrics_list"];
+        get: operations["rule_sets_metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2139,7 +2139,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Your API tokens. The key is shown once on creation; DELETE revokes (the record stays). */
-        post: operations["tokens_revoke_create"];
+        post: operations["tokens_revoke"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2282,6 +2282,18 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AccessScope: {
+            role: components["schemas"]["RoleEnum"];
+            /** @description True when the caller sees every zone. */
+            all_zones: boolean;
+            zones: {
+                [key: string]: unknown;
+            }[];
+            /** @description Firms an enterprise user is linked to. */
+            firms: {
+                [key: string]: unknown;
+            }[];
+        };
         /**
          * @description * `acknowledge` - acknowledge
          *     * `dismiss` - dismiss
@@ -2299,105 +2311,59 @@ export interface components {
             readonly zone: number;
             /** @description 会计年度, e.g. 2023; not in the future. */
             fiscal_year: number;
-            /**
-             * 营业收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             operating_revenue?: string | null;
-            /**
-             * 主营业务收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             main_business_revenue?: string | null;
             /**
-             * 销售收入（高企口径）
              * Format: decimal
              * @description Sales revenue as HNTE counts it (main + other business revenue).
              */
             sales_revenue?: string | null;
-            /**
-             * 高新技术产品（服务）收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             high_tech_revenue?: string | null;
-            /**
-             * 研发费用总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             rd_expense?: string | null;
-            /**
-             * 境内研发费用
-             * Format: decimal
-             */
+            /** Format: decimal */
             rd_expense_domestic?: string | null;
-            /**
-             * 成本费用总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             total_costs?: string | null;
             /**
-             * 净利润
              * Format: decimal
              * @description May be negative.
              */
             net_profit?: string | null;
             /**
-             * 扣除非经常性损益后的净利润
              * Format: decimal
              * @description May be negative.
              */
             net_profit_recurring?: string | null;
-            /**
-             * 资产总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             total_assets?: string | null;
-            /**
-             * 负债总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             total_liabilities?: string | null;
-            /**
-             * 工业总产值
-             * Format: decimal
-             */
+            /** Format: decimal */
             output_value?: string | null;
             /**
-             * 新增股权融资额
              * Format: decimal
              * @description New equity financing paid in during the year.
              */
             equity_financing?: string | null;
-            /**
-             * 进出口总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             import_export_value?: string | null;
-            /**
-             * 职工总数
-             * @description Including part-time and temporary staff of 6 months or more.
-             */
+            /** @description Including part-time and temporary staff of 6 months or more. */
             staff_total?: number | null;
-            /** 科技人员数 */
             st_staff?: number | null;
-            /** 研发人员数 */
             rd_staff?: number | null;
-            /** Ⅰ类知识产权数 */
             ip_class1?: number | null;
-            /** Ⅱ类知识产权数 */
             ip_class2?: number | null;
-            /** 高价值Ⅰ类知识产权数 */
             ip_class1_high_value?: number | null;
-            /** 科技成果转化数 */
             st_results_converted?: number | null;
-            readonly state: components["schemas"]["StateEdbEnum"];
+            readonly state: components["schemas"]["FigureStateEnum"];
             readonly source: components["schemas"]["SourceEnum"];
             /** @description 1, 2, 3 … per firm and period, in order of submission. */
             readonly version: number;
-            /**
-             * 说明
-             * @description The submitter's remarks, e.g. which audit report the values come from.
-             */
+            /** @description The submitter's remarks, e.g. which audit report the values come from. */
             note?: string;
             readonly submitted_by: number | null;
             readonly submitted_by_name: string | null;
@@ -2419,101 +2385,55 @@ export interface components {
             firm: number;
             /** @description 会计年度, e.g. 2023; not in the future. */
             fiscal_year: number;
-            /**
-             * 营业收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             operating_revenue?: string | null;
-            /**
-             * 主营业务收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             main_business_revenue?: string | null;
             /**
-             * 销售收入（高企口径）
              * Format: decimal
              * @description Sales revenue as HNTE counts it (main + other business revenue).
              */
             sales_revenue?: string | null;
-            /**
-             * 高新技术产品（服务）收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             high_tech_revenue?: string | null;
-            /**
-             * 研发费用总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             rd_expense?: string | null;
-            /**
-             * 境内研发费用
-             * Format: decimal
-             */
+            /** Format: decimal */
             rd_expense_domestic?: string | null;
-            /**
-             * 成本费用总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             total_costs?: string | null;
             /**
-             * 净利润
              * Format: decimal
              * @description May be negative.
              */
             net_profit?: string | null;
             /**
-             * 扣除非经常性损益后的净利润
              * Format: decimal
              * @description May be negative.
              */
             net_profit_recurring?: string | null;
-            /**
-             * 资产总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             total_assets?: string | null;
-            /**
-             * 负债总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             total_liabilities?: string | null;
-            /**
-             * 工业总产值
-             * Format: decimal
-             */
+            /** Format: decimal */
             output_value?: string | null;
             /**
-             * 新增股权融资额
              * Format: decimal
              * @description New equity financing paid in during the year.
              */
             equity_financing?: string | null;
-            /**
-             * 进出口总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             import_export_value?: string | null;
-            /**
-             * 职工总数
-             * @description Including part-time and temporary staff of 6 months or more.
-             */
+            /** @description Including part-time and temporary staff of 6 months or more. */
             staff_total?: number | null;
-            /** 科技人员数 */
             st_staff?: number | null;
-            /** 研发人员数 */
             rd_staff?: number | null;
-            /** Ⅰ类知识产权数 */
             ip_class1?: number | null;
-            /** Ⅱ类知识产权数 */
             ip_class2?: number | null;
-            /** 高价值Ⅰ类知识产权数 */
             ip_class1_high_value?: number | null;
-            /** 科技成果转化数 */
             st_results_converted?: number | null;
-            /**
-             * 说明
-             * @description The submitter's remarks, e.g. which audit report the values come from.
-             */
+            /** @description The submitter's remarks, e.g. which audit report the values come from. */
             note?: string;
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
             reason?: string;
@@ -2610,15 +2530,10 @@ export interface components {
              *     * `priority` - 重点 / Priority pool
              */
             level?: components["schemas"]["LevelEnum"];
-            /** 证书/登记编号 */
             number?: string;
-            /** 批次 */
             batch?: string;
             entry_route?: components["schemas"]["EntryRouteEnum"] | components["schemas"]["BlankEnum"];
-            /**
-             * 发证/认定日期
-             * Format: date
-             */
+            /** Format: date */
             certificate_date: string;
             /**
              * Format: date
@@ -2632,9 +2547,9 @@ export interface components {
             valid_until?: string | null;
             /**
              * Format: date
-             * @description Last day it counts: valid_until cut short by revocation or renewal.
+             * @description Last day it counts: valid_until cut short by revocation or renewal; null when open-ended.
              */
-            readonly ends_on: string;
+            readonly ends_on: string | null;
             /** @description Derived as of today: pending / valid / expired / revoked / superseded. */
             readonly state: components["schemas"]["CertificationStateEnum"];
             /**
@@ -2702,15 +2617,10 @@ export interface components {
              *     * `priority` - 重点 / Priority pool
              */
             level?: components["schemas"]["LevelEnum"];
-            /** 证书/登记编号 */
             number?: string;
-            /** 批次 */
             batch?: string;
             entry_route?: components["schemas"]["EntryRouteEnum"] | components["schemas"]["BlankEnum"];
-            /**
-             * 发证/认定日期
-             * Format: date
-             */
+            /** Format: date */
             certificate_date: string;
             /**
              * Format: date
@@ -3048,10 +2958,9 @@ export interface components {
             readonly id: number;
             readonly firm: number;
             readonly firm_name: string;
-            /** 会计年度 */
             readonly fiscal_year: number | null;
             readonly certification_id: number | null;
-            readonly kind: components["schemas"]["KindE92Enum"];
+            readonly kind: components["schemas"]["EvidenceKindEnum"];
             readonly title: string;
             readonly original_name: string;
             /** @description Detected from the content, never taken from the client. */
@@ -3064,6 +2973,16 @@ export interface components {
             readonly uploaded_at: string;
             readonly download_url: string;
         };
+        /**
+         * @description * `certificate` - 证书 / Certificate
+         *     * `audit_report` - 审计报告 / Audit report
+         *     * `financial_statement` - 财务报表 / Financial statement
+         *     * `tax_return` - 纳税申报表 / Tax return
+         *     * `ip` - 知识产权证明 / IP evidence
+         *     * `other` - 其他 / Other
+         * @enum {string}
+         */
+        EvidenceKindEnum: "certificate" | "audit_report" | "financial_statement" | "tax_return" | "ip" | "other";
         /** @description multipart/form-data: the file plus what it belongs to (a fiscal year, a certification, or both). */
         EvidenceUploadRequest: {
             firm: number;
@@ -3075,7 +2994,7 @@ export interface components {
             fiscal_year?: number | null;
             certification_id?: number | null;
             /** @default other */
-            kind: components["schemas"]["KindE92Enum"];
+            kind: components["schemas"]["EvidenceKindEnum"];
             /** @default  */
             title: string;
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
@@ -3131,6 +3050,14 @@ export interface components {
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
             reason?: string;
         };
+        /**
+         * @description * `proposed` - 待核实 / Proposed
+         *     * `verified` - 已核实 / Verified
+         *     * `rejected` - 已退回 / Rejected
+         *     * `superseded` - 已被新版本取代 / Superseded
+         * @enum {string}
+         */
+        FigureStateEnum: "proposed" | "verified" | "rejected" | "superseded";
         FigureVerifyRequest: {
             /** @default  */
             note: string;
@@ -3142,33 +3069,20 @@ export interface components {
             readonly id: number;
             /** @description 统一社会信用代码 (GB 32100-2015), 18 characters; full-width input is normalised. */
             uscc: string;
-            /** 企业名称 */
             name: string;
-            /**
-             * 成立日期
-             * Format: date
-             */
+            /** Format: date */
             registration_date?: string | null;
             legal_form?: components["schemas"]["LegalFormEnum"];
-            /**
-             * 股改日期
-             * Format: date
-             */
+            /** Format: date */
             joint_stock_date?: string | null;
             /** @description GB/T 4754-2017 class: section letter + 4 digits, e.g. C3511. */
             industry?: string | null;
-            readonly industry_name: string;
+            readonly industry_name: string | null;
             zone: number;
             readonly zone_name: string;
-            /**
-             * 入园日期
-             * Format: date
-             */
+            /** Format: date */
             entered_park_on?: string | null;
-            /**
-             * 离园日期
-             * Format: date
-             */
+            /** Format: date */
             left_park_on?: string | null;
             exit_kind?: components["schemas"]["ExitKindEnum"] | components["schemas"]["BlankEnum"];
             exit_note?: string;
@@ -3189,33 +3103,20 @@ export interface components {
             readonly id: number;
             /** @description 统一社会信用代码 (GB 32100-2015), 18 characters; full-width input is normalised. */
             uscc: string;
-            /** 企业名称 */
             name: string;
-            /**
-             * 成立日期
-             * Format: date
-             */
+            /** Format: date */
             registration_date?: string | null;
             legal_form?: components["schemas"]["LegalFormEnum"];
-            /**
-             * 股改日期
-             * Format: date
-             */
+            /** Format: date */
             joint_stock_date?: string | null;
             /** @description GB/T 4754-2017 class: section letter + 4 digits, e.g. C3511. */
             industry?: string | null;
-            readonly industry_name: string;
+            readonly industry_name: string | null;
             zone: number;
             readonly zone_name: string;
-            /**
-             * 入园日期
-             * Format: date
-             */
+            /** Format: date */
             entered_park_on?: string | null;
-            /**
-             * 离园日期
-             * Format: date
-             */
+            /** Format: date */
             left_park_on?: string | null;
             exit_kind?: components["schemas"]["ExitKindEnum"] | components["schemas"]["BlankEnum"];
             exit_note?: string;
@@ -3231,9 +3132,7 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
             readonly warnings: string[];
-            readonly contacts: {
-                [key: string]: unknown;
-            }[];
+            readonly contacts: components["schemas"]["Contact"][];
             /** @description Certifications valid today. */
             readonly titles: components["schemas"]["FirmTitle"][];
             /** @description Each ladder's rungs and the highest one held today. */
@@ -3243,31 +3142,18 @@ export interface components {
         FirmDetailRequest: {
             /** @description 统一社会信用代码 (GB 32100-2015), 18 characters; full-width input is normalised. */
             uscc: string;
-            /** 企业名称 */
             name: string;
-            /**
-             * 成立日期
-             * Format: date
-             */
+            /** Format: date */
             registration_date?: string | null;
             legal_form?: components["schemas"]["LegalFormEnum"];
-            /**
-             * 股改日期
-             * Format: date
-             */
+            /** Format: date */
             joint_stock_date?: string | null;
             /** @description GB/T 4754-2017 class: section letter + 4 digits, e.g. C3511. */
             industry?: string | null;
             zone: number;
-            /**
-             * 入园日期
-             * Format: date
-             */
+            /** Format: date */
             entered_park_on?: string | null;
-            /**
-             * 离园日期
-             * Format: date
-             */
+            /** Format: date */
             left_park_on?: string | null;
             exit_kind?: components["schemas"]["ExitKindEnum"] | components["schemas"]["BlankEnum"];
             exit_note?: string;
@@ -3368,7 +3254,7 @@ export interface components {
             readonly firm_name: string;
             readonly zone: number;
             readonly zone_name: string;
-            readonly kind: components["schemas"]["KindCbfEnum"];
+            readonly kind: components["schemas"]["FlagKindEnum"];
             readonly programme: string;
             /** @default  */
             readonly subject: string;
@@ -3429,6 +3315,18 @@ export interface components {
             /** @default  */
             note: string;
         };
+        /**
+         * @description * `renewal_due` - 续期到期提醒 / Renewal due
+         *     * `expired` - 已过期 / Expired
+         *     * `report_due` - 报告截止提醒 / Report due
+         *     * `threshold_reached` - 达到门槛 / Threshold reached
+         *     * `eligible` - 符合申报条件 / Eligible
+         *     * `upgrade_candidate` - 可晋级 / Upgrade candidate
+         *     * `near_miss` - 接近条件 / Near miss
+         *     * `data_missing` - 数据缺失 / Data missing
+         * @enum {string}
+         */
+        FlagKindEnum: "renewal_due" | "expired" | "report_due" | "threshold_reached" | "eligible" | "upgrade_candidate" | "near_miss" | "data_missing";
         /** @description Accepts an optional `reason` that goes into the change history of this write. */
         FlagNoteRequest: {
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
@@ -3457,6 +3355,27 @@ export interface components {
          * @enum {string}
          */
         FlagStateEnum: "open" | "acknowledged" | "snoozed" | "resolved" | "dismissed";
+        Funnel: {
+            scope: components["schemas"]["Scope"];
+            /** @description Firms of the scope in the park today. */
+            in_park: number;
+            ladders: components["schemas"]["FunnelLadder"][];
+        };
+        FunnelLadder: {
+            ladder: components["schemas"]["LadderEnum"];
+            name: string;
+            rungs: components["schemas"]["FunnelRung"][];
+        };
+        FunnelRung: {
+            /** @description Programme code. */
+            code: string;
+            name: string;
+            rung: number;
+            /** @description Firms holding this rung today. */
+            holding: number;
+            /** @description Firms for which it is the highest rung held. */
+            on_top: number;
+        };
         Gap: {
             field: string;
             fiscal_year: number | null;
@@ -3673,10 +3592,22 @@ export interface components {
             /** @description beat, api, command, demo, sweep … */
             readonly trigger: string;
             readonly requested_by: number | null;
-            readonly params: unknown;
-            readonly progress: unknown;
-            readonly counts: unknown;
-            readonly errors: unknown;
+            /** @description What the job was started with (today, kinds …). */
+            readonly params: {
+                [key: string]: unknown;
+            };
+            /** @description Where a running job is, e.g. {done, total, cursor}. */
+            readonly progress: {
+                [key: string]: unknown;
+            };
+            /** @description What the job did, e.g. {opened, closed, firms}. */
+            readonly counts: {
+                [key: string]: unknown;
+            };
+            /** @description Errors met, e.g. [{error: …}]; empty when none. */
+            readonly errors: {
+                [key: string]: unknown;
+            }[];
             readonly resumed_from: number | null;
             readonly worker: string;
             /** Format: date-time */
@@ -3707,7 +3638,7 @@ export interface components {
              */
             today?: string;
             /** @description scan only: just these kinds' detectors (default: every kind). */
-            kinds?: components["schemas"]["KindsEnum"][];
+            kinds?: components["schemas"]["FlagKindEnum"][];
         };
         /**
          * @description * `scan` - 夜间扫描 / Nightly scan
@@ -3763,40 +3694,6 @@ export interface components {
          * @enum {string}
          */
         JournalKindEnum: "visit" | "call" | "meeting" | "service" | "other";
-        /**
-         * @description * `renewal_due` - 续期到期提醒 / Renewal due
-         *     * `expired` - 已过期 / Expired
-         *     * `report_due` - 报告截止提醒 / Report due
-         *     * `threshold_reached` - 达到门槛 / Threshold reached
-         *     * `eligible` - 符合申报条件 / Eligible
-         *     * `upgrade_candidate` - 可晋级 / Upgrade candidate
-         *     * `near_miss` - 接近条件 / Near miss
-         *     * `data_missing` - 数据缺失 / Data missing
-         * @enum {string}
-         */
-        KindCbfEnum: "renewal_due" | "expired" | "report_due" | "threshold_reached" | "eligible" | "upgrade_candidate" | "near_miss" | "data_missing";
-        /**
-         * @description * `certificate` - 证书 / Certificate
-         *     * `audit_report` - 审计报告 / Audit report
-         *     * `financial_statement` - 财务报表 / Financial statement
-         *     * `tax_return` - 纳税申报表 / Tax return
-         *     * `ip` - 知识产权证明 / IP evidence
-         *     * `other` - 其他 / Other
-         * @enum {string}
-         */
-        KindE92Enum: "certificate" | "audit_report" | "financial_statement" | "tax_return" | "ip" | "other";
-        /**
-         * @description * `renewal_due` - 续期到期提醒 / Renewal due
-         *     * `expired` - 已过期 / Expired
-         *     * `report_due` - 报告截止提醒 / Report due
-         *     * `threshold_reached` - 达到门槛 / Threshold reached
-         *     * `eligible` - 符合申报条件 / Eligible
-         *     * `upgrade_candidate` - 可晋级 / Upgrade candidate
-         *     * `near_miss` - 接近条件 / Near miss
-         *     * `data_missing` - 数据缺失 / Data missing
-         * @enum {string}
-         */
-        KindsEnum: "renewal_due" | "expired" | "report_due" | "threshold_reached" | "eligible" | "upgrade_candidate" | "near_miss" | "data_missing";
         /**
          * @description * `tech` - 科技创新 / Science & technology
          *     * `quality_sme` - 优质中小企业 / Quality SMEs
@@ -3882,12 +3779,9 @@ export interface components {
             readonly stage_label: string;
             /** Format: date */
             date: string;
-            /** 入库级别 */
             pool_level?: components["schemas"]["PoolLevelEnum"] | components["schemas"]["BlankEnum"];
-            /** 板块 */
             board?: components["schemas"]["BoardEnum"] | components["schemas"]["BlankEnum"];
             readonly board_label: string | null;
-            /** 保荐机构 */
             sponsor?: string;
             /**
              * @description Only for the listing committee (上市委审议): pending, passed or failed; pending if left out.
@@ -3916,11 +3810,8 @@ export interface components {
             stage: components["schemas"]["StageEnum"];
             /** Format: date */
             date: string;
-            /** 入库级别 */
             pool_level?: components["schemas"]["PoolLevelEnum"] | components["schemas"]["BlankEnum"];
-            /** 板块 */
             board?: components["schemas"]["BoardEnum"] | components["schemas"]["BlankEnum"];
-            /** 保荐机构 */
             sponsor?: string;
             /**
              * @description Only for the listing committee (上市委审议): pending, passed or failed; pending if left out.
@@ -3988,19 +3879,14 @@ export interface components {
         };
         Me: {
             readonly id: number;
-            /**
-             * 用户名
-             * @description 必填；长度为150个字符或以下；只能包含字母、数字、特殊字符“@”、“.”、“-”和“_”。
-             */
+            /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
             username: string;
             display_name?: string;
-            /** 电子邮件地址 */
+            /** Email address */
             email?: string;
             phone?: string;
-            readonly role: string;
-            readonly scope: {
-                [key: string]: unknown;
-            };
+            readonly role: components["schemas"]["RoleEnum"];
+            readonly scope: components["schemas"]["AccessScope"];
         };
         Metric: {
             name: string;
@@ -4045,24 +3931,15 @@ export interface components {
             year: number;
             /** @description 1–12; not in the future. */
             month: number;
-            /**
-             * 本年累计主营业务收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             main_business_revenue_ytd?: string | null;
-            /**
-             * 本年累计工业总产值
-             * Format: decimal
-             */
+            /** Format: decimal */
             output_value_ytd?: string | null;
-            readonly state: components["schemas"]["StateEdbEnum"];
+            readonly state: components["schemas"]["FigureStateEnum"];
             readonly source: components["schemas"]["SourceEnum"];
             /** @description 1, 2, 3 … per firm and period, in order of submission. */
             readonly version: number;
-            /**
-             * 说明
-             * @description The submitter's remarks, e.g. which audit report the values come from.
-             */
+            /** @description The submitter's remarks, e.g. which audit report the values come from. */
             note?: string;
             readonly submitted_by: number | null;
             readonly submitted_by_name: string | null;
@@ -4086,20 +3963,11 @@ export interface components {
             year: number;
             /** @description 1–12; not in the future. */
             month: number;
-            /**
-             * 本年累计主营业务收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             main_business_revenue_ytd?: string | null;
-            /**
-             * 本年累计工业总产值
-             * Format: decimal
-             */
+            /** Format: decimal */
             output_value_ytd?: string | null;
-            /**
-             * 说明
-             * @description The submitter's remarks, e.g. which audit report the values come from.
-             */
+            /** @description The submitter's remarks, e.g. which audit report the values come from. */
             note?: string;
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
             reason?: string;
@@ -4605,101 +4473,55 @@ export interface components {
             firm?: number;
             /** @description 会计年度, e.g. 2023; not in the future. */
             fiscal_year?: number;
-            /**
-             * 营业收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             operating_revenue?: string | null;
-            /**
-             * 主营业务收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             main_business_revenue?: string | null;
             /**
-             * 销售收入（高企口径）
              * Format: decimal
              * @description Sales revenue as HNTE counts it (main + other business revenue).
              */
             sales_revenue?: string | null;
-            /**
-             * 高新技术产品（服务）收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             high_tech_revenue?: string | null;
-            /**
-             * 研发费用总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             rd_expense?: string | null;
-            /**
-             * 境内研发费用
-             * Format: decimal
-             */
+            /** Format: decimal */
             rd_expense_domestic?: string | null;
-            /**
-             * 成本费用总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             total_costs?: string | null;
             /**
-             * 净利润
              * Format: decimal
              * @description May be negative.
              */
             net_profit?: string | null;
             /**
-             * 扣除非经常性损益后的净利润
              * Format: decimal
              * @description May be negative.
              */
             net_profit_recurring?: string | null;
-            /**
-             * 资产总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             total_assets?: string | null;
-            /**
-             * 负债总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             total_liabilities?: string | null;
-            /**
-             * 工业总产值
-             * Format: decimal
-             */
+            /** Format: decimal */
             output_value?: string | null;
             /**
-             * 新增股权融资额
              * Format: decimal
              * @description New equity financing paid in during the year.
              */
             equity_financing?: string | null;
-            /**
-             * 进出口总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             import_export_value?: string | null;
-            /**
-             * 职工总数
-             * @description Including part-time and temporary staff of 6 months or more.
-             */
+            /** @description Including part-time and temporary staff of 6 months or more. */
             staff_total?: number | null;
-            /** 科技人员数 */
             st_staff?: number | null;
-            /** 研发人员数 */
             rd_staff?: number | null;
-            /** Ⅰ类知识产权数 */
             ip_class1?: number | null;
-            /** Ⅱ类知识产权数 */
             ip_class2?: number | null;
-            /** 高价值Ⅰ类知识产权数 */
             ip_class1_high_value?: number | null;
-            /** 科技成果转化数 */
             st_results_converted?: number | null;
-            /**
-             * 说明
-             * @description The submitter's remarks, e.g. which audit report the values come from.
-             */
+            /** @description The submitter's remarks, e.g. which audit report the values come from. */
             note?: string;
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
             reason?: string;
@@ -4719,15 +4541,10 @@ export interface components {
              *     * `priority` - 重点 / Priority pool
              */
             level?: components["schemas"]["LevelEnum"];
-            /** 证书/登记编号 */
             number?: string;
-            /** 批次 */
             batch?: string;
             entry_route?: components["schemas"]["EntryRouteEnum"] | components["schemas"]["BlankEnum"];
-            /**
-             * 发证/认定日期
-             * Format: date
-             */
+            /** Format: date */
             certificate_date?: string;
             /**
              * Format: date
@@ -4771,31 +4588,18 @@ export interface components {
         PatchedFirmDetailRequest: {
             /** @description 统一社会信用代码 (GB 32100-2015), 18 characters; full-width input is normalised. */
             uscc?: string;
-            /** 企业名称 */
             name?: string;
-            /**
-             * 成立日期
-             * Format: date
-             */
+            /** Format: date */
             registration_date?: string | null;
             legal_form?: components["schemas"]["LegalFormEnum"];
-            /**
-             * 股改日期
-             * Format: date
-             */
+            /** Format: date */
             joint_stock_date?: string | null;
             /** @description GB/T 4754-2017 class: section letter + 4 digits, e.g. C3511. */
             industry?: string | null;
             zone?: number;
-            /**
-             * 入园日期
-             * Format: date
-             */
+            /** Format: date */
             entered_park_on?: string | null;
-            /**
-             * 离园日期
-             * Format: date
-             */
+            /** Format: date */
             left_park_on?: string | null;
             exit_kind?: components["schemas"]["ExitKindEnum"] | components["schemas"]["BlankEnum"];
             exit_note?: string;
@@ -4824,11 +4628,8 @@ export interface components {
             stage?: components["schemas"]["StageEnum"];
             /** Format: date */
             date?: string;
-            /** 入库级别 */
             pool_level?: components["schemas"]["PoolLevelEnum"] | components["schemas"]["BlankEnum"];
-            /** 板块 */
             board?: components["schemas"]["BoardEnum"] | components["schemas"]["BlankEnum"];
-            /** 保荐机构 */
             sponsor?: string;
             /**
              * @description Only for the listing committee (上市委审议): pending, passed or failed; pending if left out.
@@ -4856,20 +4657,11 @@ export interface components {
             year?: number;
             /** @description 1–12; not in the future. */
             month?: number;
-            /**
-             * 本年累计主营业务收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             main_business_revenue_ytd?: string | null;
-            /**
-             * 本年累计工业总产值
-             * Format: decimal
-             */
+            /** Format: decimal */
             output_value_ytd?: string | null;
-            /**
-             * 说明
-             * @description The submitter's remarks, e.g. which audit report the values come from.
-             */
+            /** @description The submitter's remarks, e.g. which audit report the values come from. */
             note?: string;
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
             reason?: string;
@@ -4998,19 +4790,16 @@ export interface components {
         };
         /** @description Accepts an optional `reason` that goes into the change history of this write. */
         PatchedUserRequest: {
-            /**
-             * 用户名
-             * @description 必填；长度为150个字符或以下；只能包含字母、数字、特殊字符“@”、“.”、“-”和“_”。
-             */
+            /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
             username?: string;
             display_name?: string;
-            /** 电子邮件地址 */
+            /** Email address */
             email?: string;
             phone?: string;
             role?: components["schemas"]["RoleEnum"];
             /**
-             * 有效
-             * @description 指明用户是否被认为是活跃的。以反选代替删除帐号。
+             * Active
+             * @description Designates whether this user should be treated as active. Unselect this instead of deleting accounts.
              */
             is_active?: boolean;
             zones?: number[];
@@ -5029,7 +4818,7 @@ export interface components {
             zone?: number | null;
             /** @description Only this programme's flags (code). */
             programme?: string | null;
-            kinds?: components["schemas"]["KindsEnum"][];
+            kinds?: components["schemas"]["FlagKindEnum"][];
             active?: boolean;
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
             reason?: string;
@@ -5419,14 +5208,6 @@ export interface components {
          * @enum {string}
          */
         StageEnum: "pool" | "joint_stock" | "tutoring_filed" | "tutoring_accepted" | "application_accepted" | "inquiry" | "committee" | "registration_submitted" | "registration_effective" | "issuance" | "listed" | "withdrawn" | "terminated";
-        /**
-         * @description * `proposed` - 待核实 / Proposed
-         *     * `verified` - 已核实 / Verified
-         *     * `rejected` - 已退回 / Rejected
-         *     * `superseded` - 已被新版本取代 / Superseded
-         * @enum {string}
-         */
-        StateEdbEnum: "proposed" | "verified" | "rejected" | "superseded";
         /** @description Accepts an optional `reason` that goes into the change history of this write. */
         TagGroup: {
             readonly id: number;
@@ -5564,52 +5345,64 @@ export interface components {
          * @enum {string}
          */
         TimelineItemKindEnum: "certification_awarded" | "certification_renewed" | "certification_revoked" | "listing_event" | "annual_figures_verified" | "monthly_figures_verified" | "journal_entry";
+        Trend: {
+            scope: components["schemas"]["Scope"];
+            lines: components["schemas"]["TrendLine"][];
+            funnel: components["schemas"]["FunnelLadder"][];
+        };
+        TrendLine: {
+            code: string;
+            name: string;
+            years: components["schemas"]["TrendYear"][];
+        };
+        TrendYear: {
+            year: number;
+            /** @description Firms holding the line on 1 Jan. */
+            opening: number;
+            /** @description Firms that gained it during the year. */
+            new: number;
+            /** @description Firms holding it on 31 Dec (or today, this year). */
+            closing: number;
+            /**
+             * Format: date
+             * @description The day `closing` is counted on.
+             */
+            as_of: string;
+        };
         /** @description Accepts an optional `reason` that goes into the change history of this write. */
         User: {
             readonly id: number;
-            /**
-             * 用户名
-             * @description 必填；长度为150个字符或以下；只能包含字母、数字、特殊字符“@”、“.”、“-”和“_”。
-             */
+            /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
             username: string;
             display_name?: string;
-            /** 电子邮件地址 */
+            /** Email address */
             email?: string;
             phone?: string;
             role: components["schemas"]["RoleEnum"];
             /**
-             * 有效
-             * @description 指明用户是否被认为是活跃的。以反选代替删除帐号。
+             * Active
+             * @description Designates whether this user should be treated as active. Unselect this instead of deleting accounts.
              */
             is_active?: boolean;
             zones?: number[];
             firms?: number[];
-            /**
-             * 上次登录
-             * Format: date-time
-             */
+            /** Format: date-time */
             readonly last_login: string | null;
-            /**
-             * 加入日期
-             * Format: date-time
-             */
+            /** Format: date-time */
             readonly date_joined: string;
         };
         /** @description Accepts an optional `reason` that goes into the change history of this write. */
         UserRequest: {
-            /**
-             * 用户名
-             * @description 必填；长度为150个字符或以下；只能包含字母、数字、特殊字符“@”、“.”、“-”和“_”。
-             */
+            /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
             username: string;
             display_name?: string;
-            /** 电子邮件地址 */
+            /** Email address */
             email?: string;
             phone?: string;
             role: components["schemas"]["RoleEnum"];
             /**
-             * 有效
-             * @description 指明用户是否被认为是活跃的。以反选代替删除帐号。
+             * Active
+             * @description Designates whether this user should be treated as active. Unselect this instead of deleting accounts.
              */
             is_active?: boolean;
             zones?: number[];
@@ -5645,7 +5438,7 @@ export interface components {
             zone?: number | null;
             /** @description Only this programme's flags (code). */
             programme?: string | null;
-            kinds?: components["schemas"]["KindsEnum"][];
+            kinds?: components["schemas"]["FlagKindEnum"][];
             active?: boolean;
             /** Format: date-time */
             readonly created_at: string;
@@ -5668,7 +5461,7 @@ export interface components {
             zone?: number | null;
             /** @description Only this programme's flags (code). */
             programme?: string | null;
-            kinds?: components["schemas"]["KindsEnum"][];
+            kinds?: components["schemas"]["FlagKindEnum"][];
             active?: boolean;
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
             reason?: string;
@@ -5716,11 +5509,11 @@ export interface operations {
                 fiscal_year?: number;
                 fiscal_year_max?: number;
                 fiscal_year_min?: number;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "fiscal_year" | "-fiscal_year" | "firm" | "-firm" | "version" | "-version" | "created_at" | "-created_at" | "reviewed_at" | "-reviewed_at" | "operating_revenue" | "-operating_revenue" | "output_value" | "-output_value";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /**
                  * @description * `enterprise` - 企业填报 / Enterprise
@@ -5736,7 +5529,7 @@ export interface operations {
                  */
                 state?: ("proposed" | "rejected" | "superseded" | "verified")[];
                 /** @description true: only the current verified figures (what rules and reports use); false: everything else */
-                verified?: string;
+                verified?: boolean;
                 /** @description Zone id 园区片区 */
                 zone?: number;
             };
@@ -5820,8 +5613,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["AnnualFiguresRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["AnnualFiguresRequest"];
-                "multipart/form-data": components["schemas"]["AnnualFiguresRequest"];
             };
         };
         responses: {
@@ -5912,7 +5703,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 annual figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this annual figures. */
                 id: number;
             };
             cookie?: never;
@@ -5921,6 +5712,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5991,7 +5784,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 annual figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this annual figures. */
                 id: number;
             };
             cookie?: never;
@@ -5999,13 +5792,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["AnnualFiguresRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["AnnualFiguresRequest"];
-                "multipart/form-data": components["schemas"]["AnnualFiguresRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6103,7 +5896,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 annual figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this annual figures. */
                 id: number;
             };
             cookie?: never;
@@ -6111,13 +5904,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedAnnualFiguresRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedAnnualFiguresRequest"];
-                "multipart/form-data": components["schemas"]["PatchedAnnualFiguresRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6207,7 +6000,7 @@ export interface operations {
             };
         };
     };
-    annual_figures_reject_create: {
+    annual_figures_reject: {
         parameters: {
             query?: never;
             header?: {
@@ -6215,7 +6008,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 annual figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this annual figures. */
                 id: number;
             };
             cookie?: never;
@@ -6223,13 +6016,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["FigureRejectRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FigureRejectRequest"];
-                "multipart/form-data": components["schemas"]["FigureRejectRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6319,7 +6112,7 @@ export interface operations {
             };
         };
     };
-    annual_figures_verify_create: {
+    annual_figures_verify: {
         parameters: {
             query?: never;
             header?: {
@@ -6327,7 +6120,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 annual figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this annual figures. */
                 id: number;
             };
             cookie?: never;
@@ -6335,13 +6128,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["FigureVerifyRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FigureVerifyRequest"];
-                "multipart/form-data": components["schemas"]["FigureVerifyRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6431,40 +6224,12 @@ export interface operations {
             };
         };
     };
-    annual_figures_versions_list: {
+    annual_figures_versions: {
         parameters: {
-            query?: {
-                firm?: number;
-                fiscal_year?: number;
-                fiscal_year_max?: number;
-                fiscal_year_min?: number;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
-                page?: number;
-                /** @description 每页返回的结果数量。 */
-                page_size?: number;
-                /**
-                 * @description * `enterprise` - 企业填报 / Enterprise
-                 *     * `staff` - 工作人员录入 / Staff
-                 *     * `import` - 导入 / Import
-                 */
-                source?: "enterprise" | "import" | "staff";
-                /**
-                 * @description * `proposed` - 待核实 / Proposed
-                 *     * `verified` - 已核实 / Verified
-                 *     * `rejected` - 已退回 / Rejected
-                 *     * `superseded` - 已被新版本取代 / Superseded
-                 */
-                state?: ("proposed" | "rejected" | "superseded" | "verified")[];
-                /** @description true: only the current verified figures (what rules and reports use); false: everything else */
-                verified?: string;
-                /** @description Zone id 园区片区 */
-                zone?: number;
-            };
+            query?: never;
             header?: never;
             path: {
-                /** @description 标识此 annual figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this annual figures. */
                 id: number;
             };
             cookie?: never;
@@ -6476,7 +6241,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedAnnualFiguresList"];
+                    "application/json": components["schemas"]["AnnualFigures"][];
                 };
             };
             /** @description Invalid input (body, query parameters or filters). */
@@ -6535,7 +6300,7 @@ export interface operations {
             };
         };
     };
-    annual_figures_export_retrieve: {
+    annual_figures_export: {
         parameters: {
             query?: {
                 firm?: number;
@@ -6544,8 +6309,8 @@ export interface operations {
                 fiscal_year_min?: number;
                 /** @description File format (default csv). 文件格式。 */
                 format?: "csv" | "xlsx";
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "fiscal_year" | "-fiscal_year" | "firm" | "-firm" | "version" | "-version" | "created_at" | "-created_at" | "reviewed_at" | "-reviewed_at" | "operating_revenue" | "-operating_revenue" | "output_value" | "-output_value";
                 /**
                  * @description * `enterprise` - 企业填报 / Enterprise
                  *     * `staff` - 工作人员录入 / Staff
@@ -6560,7 +6325,7 @@ export interface operations {
                  */
                 state?: ("proposed" | "rejected" | "superseded" | "verified")[];
                 /** @description true: only the current verified figures (what rules and reports use); false: everything else */
-                verified?: string;
+                verified?: boolean;
                 /** @description Zone id 园区片区 */
                 zone?: number;
             };
@@ -6576,6 +6341,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "text/csv": string;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
@@ -6719,8 +6485,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["LoginRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["LoginRequest"];
-                "multipart/form-data": components["schemas"]["LoginRequest"];
             };
         };
         responses: {
@@ -6915,8 +6679,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PasswordResetRequestRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PasswordResetRequestRequest"];
-                "multipart/form-data": components["schemas"]["PasswordResetRequestRequest"];
             };
         };
         responses: {
@@ -7021,8 +6783,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PasswordResetConfirmRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PasswordResetConfirmRequest"];
-                "multipart/form-data": components["schemas"]["PasswordResetConfirmRequest"];
             };
         };
         responses: {
@@ -7191,8 +6951,6 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["CalendarUpdateRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["CalendarUpdateRequest"];
-                "multipart/form-data": components["schemas"]["CalendarUpdateRequest"];
             };
         };
         responses: {
@@ -7278,7 +7036,7 @@ export interface operations {
             };
         };
     };
-    "calendar_.ics_retrieve": {
+    calendar_ics_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -7367,9 +7125,9 @@ export interface operations {
                  */
                 entry_route?: "annual" | "direct" | "monthly" | "review";
                 /** @description Ran out (not revoked) and neither renewed nor followed by a later certification of the programme */
-                expired_without_successor?: string;
+                expired_without_successor?: boolean;
                 /** @description Valid now, ends within N days, not revoked, and no successor yet */
-                expires_within_days?: string;
+                expires_within_days?: number;
                 firm?: number;
                 /**
                  * @description * `national` - 国家级 / National
@@ -7379,11 +7137,11 @@ export interface operations {
                  *     * `priority` - 重点 / Priority pool
                  */
                 level?: "district" | "municipal" | "national" | "priority" | "statistical";
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "certificate_date" | "-certificate_date" | "valid_from" | "-valid_from" | "valid_until" | "-valid_until" | "firm" | "-firm";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /** @description Programme code(s), comma-separated, e.g. SRDI,LITTLE_GIANT */
                 programme?: string;
@@ -7483,8 +7241,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["CertificationRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["CertificationRequest"];
-                "multipart/form-data": components["schemas"]["CertificationRequest"];
             };
         };
         responses: {
@@ -7575,7 +7331,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 certification 的 唯一整数值。 */
+                /** @description A unique integer value identifying this certification. */
                 id: number;
             };
             cookie?: never;
@@ -7584,6 +7340,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7654,7 +7412,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 certification 的 唯一整数值。 */
+                /** @description A unique integer value identifying this certification. */
                 id: number;
             };
             cookie?: never;
@@ -7662,13 +7420,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["CertificationRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["CertificationRequest"];
-                "multipart/form-data": components["schemas"]["CertificationRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7766,7 +7524,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 certification 的 唯一整数值。 */
+                /** @description A unique integer value identifying this certification. */
                 id: number;
             };
             cookie?: never;
@@ -7871,7 +7629,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 certification 的 唯一整数值。 */
+                /** @description A unique integer value identifying this certification. */
                 id: number;
             };
             cookie?: never;
@@ -7879,13 +7637,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedCertificationRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedCertificationRequest"];
-                "multipart/form-data": components["schemas"]["PatchedCertificationRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7975,12 +7733,12 @@ export interface operations {
             };
         };
     };
-    certifications_renew_create: {
+    certifications_renew: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 certification 的 唯一整数值。 */
+                /** @description A unique integer value identifying this certification. */
                 id: number;
             };
             cookie?: never;
@@ -7988,8 +7746,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["CertificationRenewRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["CertificationRenewRequest"];
-                "multipart/form-data": components["schemas"]["CertificationRenewRequest"];
             };
         };
         responses: {
@@ -8084,12 +7840,12 @@ export interface operations {
             };
         };
     };
-    certifications_revoke_create: {
+    certifications_revoke: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 certification 的 唯一整数值。 */
+                /** @description A unique integer value identifying this certification. */
                 id: number;
             };
             cookie?: never;
@@ -8097,8 +7853,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["CertificationRevokeRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["CertificationRevokeRequest"];
-                "multipart/form-data": components["schemas"]["CertificationRevokeRequest"];
             };
         };
         responses: {
@@ -8193,7 +7947,7 @@ export interface operations {
             };
         };
     };
-    certifications_export_retrieve: {
+    certifications_export: {
         parameters: {
             query?: {
                 certificate_date_after?: string;
@@ -8207,9 +7961,9 @@ export interface operations {
                  */
                 entry_route?: "annual" | "direct" | "monthly" | "review";
                 /** @description Ran out (not revoked) and neither renewed nor followed by a later certification of the programme */
-                expired_without_successor?: string;
+                expired_without_successor?: boolean;
                 /** @description Valid now, ends within N days, not revoked, and no successor yet */
-                expires_within_days?: string;
+                expires_within_days?: number;
                 firm?: number;
                 /** @description File format (default csv). 文件格式。 */
                 format?: "csv" | "xlsx";
@@ -8221,8 +7975,8 @@ export interface operations {
                  *     * `priority` - 重点 / Priority pool
                  */
                 level?: "district" | "municipal" | "national" | "priority" | "statistical";
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "certificate_date" | "-certificate_date" | "valid_from" | "-valid_from" | "valid_until" | "-valid_until" | "firm" | "-firm";
                 /** @description Programme code(s), comma-separated, e.g. SRDI,LITTLE_GIANT */
                 programme?: string;
                 renews?: number;
@@ -8253,6 +8007,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "text/csv": string;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
@@ -8318,11 +8073,11 @@ export interface operations {
             query?: {
                 firm?: number;
                 is_primary?: boolean;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "firm" | "-firm" | "name" | "-name" | "title" | "-title" | "phone" | "-phone" | "email" | "-email" | "is_primary" | "-is_primary";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
             };
             header?: never;
@@ -8405,8 +8160,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ContactRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ContactRequest"];
-                "multipart/form-data": components["schemas"]["ContactRequest"];
             };
         };
         responses: {
@@ -8497,7 +8250,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 contact 的 唯一整数值。 */
+                /** @description A unique integer value identifying this contact. */
                 id: number;
             };
             cookie?: never;
@@ -8506,6 +8259,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8576,7 +8331,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 contact 的 唯一整数值。 */
+                /** @description A unique integer value identifying this contact. */
                 id: number;
             };
             cookie?: never;
@@ -8584,13 +8339,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ContactRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ContactRequest"];
-                "multipart/form-data": components["schemas"]["ContactRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8688,7 +8443,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 contact 的 唯一整数值。 */
+                /** @description A unique integer value identifying this contact. */
                 id: number;
             };
             cookie?: never;
@@ -8793,7 +8548,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 contact 的 唯一整数值。 */
+                /** @description A unique integer value identifying this contact. */
                 id: number;
             };
             cookie?: never;
@@ -8801,13 +8556,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedContactRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedContactRequest"];
-                "multipart/form-data": components["schemas"]["PatchedContactRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8975,11 +8730,11 @@ export interface operations {
             query?: {
                 deadline?: number;
                 firm?: number;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "firm" | "-firm" | "deadline" | "-deadline" | "deadline__name" | "-deadline__name" | "deadline__programme__code" | "-deadline__programme__code" | "year" | "-year" | "done_on" | "-done_on" | "note" | "-note" | "marked_by" | "-marked_by" | "created_at" | "-created_at";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 programme?: string;
                 year?: number;
@@ -9064,8 +8819,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["DeadlineCompletionRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["DeadlineCompletionRequest"];
-                "multipart/form-data": components["schemas"]["DeadlineCompletionRequest"];
             };
         };
         responses: {
@@ -9156,7 +8909,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 deadline completion 的 唯一整数值。 */
+                /** @description A unique integer value identifying this deadline completion. */
                 id: number;
             };
             cookie?: never;
@@ -9165,6 +8918,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9235,7 +8990,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 deadline completion 的 唯一整数值。 */
+                /** @description A unique integer value identifying this deadline completion. */
                 id: number;
             };
             cookie?: never;
@@ -9347,11 +9102,11 @@ export interface operations {
                  *     * `other` - 其他 / Other
                  */
                 kind?: "audit_report" | "certificate" | "financial_statement" | "ip" | "other" | "tax_return";
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "uploaded_at" | "-uploaded_at" | "fiscal_year" | "-fiscal_year" | "size" | "-size" | "original_name" | "-original_name";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 sha256?: string;
                 zone?: number;
@@ -9526,7 +9281,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 evidence file 的 唯一整数值。 */
+                /** @description A unique integer value identifying this evidence file. */
                 id: number;
             };
             cookie?: never;
@@ -9535,6 +9290,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9605,7 +9362,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 evidence file 的 唯一整数值。 */
+                /** @description A unique integer value identifying this evidence file. */
                 id: number;
             };
             cookie?: never;
@@ -9702,14 +9459,14 @@ export interface operations {
             };
         };
     };
-    evidence_files_download_retrieve: {
+    evidence_files_download: {
         parameters: {
             query?: {
                 format?: "download" | "json";
             };
             header?: never;
             path: {
-                /** @description 标识此 evidence file 的 唯一整数值。 */
+                /** @description A unique integer value identifying this evidence file. */
                 id: number;
             };
             cookie?: never;
@@ -9722,6 +9479,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "application/pdf": string;
                     "image/png": string;
                     "image/jpeg": string;
@@ -9790,11 +9548,11 @@ export interface operations {
     figure_requirements_list: {
         parameters: {
             query?: {
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "programme" | "-programme" | "fields" | "-fields" | "active" | "-active" | "notes" | "-notes";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
             };
             header?: never;
@@ -9877,8 +9635,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["FigureRequirementRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FigureRequirementRequest"];
-                "multipart/form-data": components["schemas"]["FigureRequirementRequest"];
             };
         };
         responses: {
@@ -9969,7 +9725,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 figure requirement 的 唯一整数值。 */
+                /** @description A unique integer value identifying this figure requirement. */
                 id: number;
             };
             cookie?: never;
@@ -9978,6 +9734,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10048,7 +9806,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 figure requirement 的 唯一整数值。 */
+                /** @description A unique integer value identifying this figure requirement. */
                 id: number;
             };
             cookie?: never;
@@ -10056,13 +9814,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["FigureRequirementRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FigureRequirementRequest"];
-                "multipart/form-data": components["schemas"]["FigureRequirementRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10160,7 +9918,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 figure requirement 的 唯一整数值。 */
+                /** @description A unique integer value identifying this figure requirement. */
                 id: number;
             };
             cookie?: never;
@@ -10265,7 +10023,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 figure requirement 的 唯一整数值。 */
+                /** @description A unique integer value identifying this figure requirement. */
                 id: number;
             };
             cookie?: never;
@@ -10273,13 +10031,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedFigureRequirementRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedFigureRequirementRequest"];
-                "multipart/form-data": components["schemas"]["PatchedFigureRequirementRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10374,7 +10132,7 @@ export interface operations {
             query?: {
                 assigned_staff?: number;
                 /** @description In the park today */
-                in_park?: string;
+                in_park?: boolean;
                 /** @description Industry code at any level: C, C35, C351, C3511 */
                 industry?: string;
                 /** @description Class, e.g. 3511 or C3511 */
@@ -10384,18 +10142,18 @@ export interface operations {
                 /** @description Section letter, e.g. C */
                 industry_section?: string;
                 legal_form?: string;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "name" | "-name" | "uscc" | "-uscc" | "registration_date" | "-registration_date" | "entered_park_on" | "-entered_park_on" | "created_at" | "-created_at" | "updated_at" | "-updated_at";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /** @description Name substring or USCC 名称或信用代码 */
                 q?: string;
                 registration_date_after?: string;
                 registration_date_before?: string;
                 /** @description Carries this tag (repeat for all of several) */
-                tag?: string;
+                tag?: string[];
                 /** @description Exact USCC 统一社会信用代码 */
                 uscc?: string;
                 zone?: number[];
@@ -10481,8 +10239,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["FirmDetailRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FirmDetailRequest"];
-                "multipart/form-data": components["schemas"]["FirmDetailRequest"];
             };
         };
         responses: {
@@ -10573,7 +10329,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 firm 的 唯一整数值。 */
+                /** @description A unique integer value identifying this firm. */
                 id: number;
             };
             cookie?: never;
@@ -10582,6 +10338,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10652,7 +10410,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 firm 的 唯一整数值。 */
+                /** @description A unique integer value identifying this firm. */
                 id: number;
             };
             cookie?: never;
@@ -10660,13 +10418,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["FirmDetailRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FirmDetailRequest"];
-                "multipart/form-data": components["schemas"]["FirmDetailRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10764,7 +10522,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 firm 的 唯一整数值。 */
+                /** @description A unique integer value identifying this firm. */
                 id: number;
             };
             cookie?: never;
@@ -10869,7 +10627,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 firm 的 唯一整数值。 */
+                /** @description A unique integer value identifying this firm. */
                 id: number;
             };
             cookie?: never;
@@ -10877,13 +10635,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedFirmDetailRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedFirmDetailRequest"];
-                "multipart/form-data": components["schemas"]["PatchedFirmDetailRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10985,7 +10743,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description 标识此 firm 的 唯一整数值。 */
+                /** @description A unique integer value identifying this firm. */
                 id: number;
             };
             cookie?: never;
@@ -11061,7 +10819,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 firm 的 唯一整数值。 */
+                /** @description A unique integer value identifying this firm. */
                 id: number;
             };
             cookie?: never;
@@ -11069,8 +10827,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["WhatIfRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["WhatIfRequest"];
-                "multipart/form-data": components["schemas"]["WhatIfRequest"];
             };
         };
         responses: {
@@ -11165,43 +10921,19 @@ export interface operations {
             };
         };
     };
-    firms_history_list: {
+    firms_history: {
         parameters: {
             query?: {
-                assigned_staff?: number;
-                /** @description In the park today */
-                in_park?: string;
-                /** @description Industry code at any level: C, C35, C351, C3511 */
-                industry?: string;
-                /** @description Class, e.g. 3511 or C3511 */
-                industry_class?: string;
-                /** @description Division, e.g. 35 or C35 */
-                industry_division?: string;
-                /** @description Section letter, e.g. C */
-                industry_section?: string;
-                legal_form?: string;
                 /** @description Include the notifications and outbox messages sent about the firm's flags (park staff only; default: left out, they would bury the changes). */
                 messages?: boolean;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
-                /** @description Name substring or USCC 名称或信用代码 */
-                q?: string;
-                registration_date_after?: string;
-                registration_date_before?: string;
-                /** @description Carries this tag (repeat for all of several) */
-                tag?: string;
-                /** @description Exact USCC 统一社会信用代码 */
-                uscc?: string;
-                zone?: number[];
-                zone_code?: string;
             };
             header?: never;
             path: {
-                /** @description 标识此 firm 的 唯一整数值。 */
+                /** @description A unique integer value identifying this firm. */
                 id: number;
             };
             cookie?: never;
@@ -11272,12 +11004,12 @@ export interface operations {
             };
         };
     };
-    firms_leave_create: {
+    firms_leave: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 firm 的 唯一整数值。 */
+                /** @description A unique integer value identifying this firm. */
                 id: number;
             };
             cookie?: never;
@@ -11285,8 +11017,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["FirmLeaveRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FirmLeaveRequest"];
-                "multipart/form-data": components["schemas"]["FirmLeaveRequest"];
             };
         };
         responses: {
@@ -11381,41 +11111,17 @@ export interface operations {
             };
         };
     };
-    firms_timeline_list: {
+    firms_timeline: {
         parameters: {
             query?: {
-                assigned_staff?: number;
-                /** @description In the park today */
-                in_park?: string;
-                /** @description Industry code at any level: C, C35, C351, C3511 */
-                industry?: string;
-                /** @description Class, e.g. 3511 or C3511 */
-                industry_class?: string;
-                /** @description Division, e.g. 35 or C35 */
-                industry_division?: string;
-                /** @description Section letter, e.g. C */
-                industry_section?: string;
-                legal_form?: string;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
-                /** @description Name substring or USCC 名称或信用代码 */
-                q?: string;
-                registration_date_after?: string;
-                registration_date_before?: string;
-                /** @description Carries this tag (repeat for all of several) */
-                tag?: string;
-                /** @description Exact USCC 统一社会信用代码 */
-                uscc?: string;
-                zone?: number[];
-                zone_code?: string;
             };
             header?: never;
             path: {
-                /** @description 标识此 firm 的 唯一整数值。 */
+                /** @description A unique integer value identifying this firm. */
                 id: number;
             };
             cookie?: never;
@@ -11486,14 +11192,14 @@ export interface operations {
             };
         };
     };
-    firms_export_retrieve: {
+    firms_export: {
         parameters: {
             query?: {
                 assigned_staff?: number;
                 /** @description File format (default csv). 文件格式。 */
                 format?: "csv" | "xlsx";
                 /** @description In the park today */
-                in_park?: string;
+                in_park?: boolean;
                 /** @description Industry code at any level: C, C35, C351, C3511 */
                 industry?: string;
                 /** @description Class, e.g. 3511 or C3511 */
@@ -11503,14 +11209,14 @@ export interface operations {
                 /** @description Section letter, e.g. C */
                 industry_section?: string;
                 legal_form?: string;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "name" | "-name" | "uscc" | "-uscc" | "registration_date" | "-registration_date" | "entered_park_on" | "-entered_park_on" | "created_at" | "-created_at" | "updated_at" | "-updated_at";
                 /** @description Name substring or USCC 名称或信用代码 */
                 q?: string;
                 registration_date_after?: string;
                 registration_date_before?: string;
                 /** @description Carries this tag (repeat for all of several) */
-                tag?: string;
+                tag?: string[];
                 /** @description Exact USCC 统一社会信用代码 */
                 uscc?: string;
                 zone?: number[];
@@ -11528,6 +11234,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "text/csv": string;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
@@ -11611,12 +11318,12 @@ export interface operations {
                 kind?: ("data_missing" | "eligible" | "expired" | "near_miss" | "renewal_due" | "report_due" | "threshold_reached" | "upgrade_candidate")[];
                 ladder_point?: number;
                 /** @description Not closed: open, acknowledged or snoozed */
-                open?: string;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                open?: boolean;
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "due_date" | "-due_date" | "severity" | "-severity" | "first_seen" | "-first_seen" | "last_seen" | "-last_seen" | "state_changed_at" | "-state_changed_at";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /** @description Programme code(s), comma-separated */
                 programme?: string;
@@ -11717,7 +11424,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 flag 的 唯一整数值。 */
+                /** @description A unique integer value identifying this flag. */
                 id: number;
             };
             cookie?: never;
@@ -11788,12 +11495,12 @@ export interface operations {
             };
         };
     };
-    flags_acknowledge_create: {
+    flags_acknowledge: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 flag 的 唯一整数值。 */
+                /** @description A unique integer value identifying this flag. */
                 id: number;
             };
             cookie?: never;
@@ -11801,8 +11508,6 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["FlagNoteRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FlagNoteRequest"];
-                "multipart/form-data": components["schemas"]["FlagNoteRequest"];
             };
         };
         responses: {
@@ -11897,12 +11602,12 @@ export interface operations {
             };
         };
     };
-    flags_dismiss_create: {
+    flags_dismiss: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 flag 的 唯一整数值。 */
+                /** @description A unique integer value identifying this flag. */
                 id: number;
             };
             cookie?: never;
@@ -11910,8 +11615,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["FlagDismissRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FlagDismissRequest"];
-                "multipart/form-data": components["schemas"]["FlagDismissRequest"];
             };
         };
         responses: {
@@ -12006,12 +11709,12 @@ export interface operations {
             };
         };
     };
-    flags_reopen_create: {
+    flags_reopen: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 flag 的 唯一整数值。 */
+                /** @description A unique integer value identifying this flag. */
                 id: number;
             };
             cookie?: never;
@@ -12019,8 +11722,6 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["FlagNoteRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FlagNoteRequest"];
-                "multipart/form-data": components["schemas"]["FlagNoteRequest"];
             };
         };
         responses: {
@@ -12115,12 +11816,12 @@ export interface operations {
             };
         };
     };
-    flags_resolve_create: {
+    flags_resolve: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 flag 的 唯一整数值。 */
+                /** @description A unique integer value identifying this flag. */
                 id: number;
             };
             cookie?: never;
@@ -12128,8 +11829,6 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["FlagNoteRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FlagNoteRequest"];
-                "multipart/form-data": components["schemas"]["FlagNoteRequest"];
             };
         };
         responses: {
@@ -12224,12 +11923,12 @@ export interface operations {
             };
         };
     };
-    flags_snooze_create: {
+    flags_snooze: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 flag 的 唯一整数值。 */
+                /** @description A unique integer value identifying this flag. */
                 id: number;
             };
             cookie?: never;
@@ -12237,8 +11936,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["FlagSnoozeRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FlagSnoozeRequest"];
-                "multipart/form-data": components["schemas"]["FlagSnoozeRequest"];
             };
         };
         responses: {
@@ -12333,7 +12030,7 @@ export interface operations {
             };
         };
     };
-    flags_bulk_create: {
+    flags_bulk: {
         parameters: {
             query?: never;
             header?: never;
@@ -12343,8 +12040,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["FlagBulkRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FlagBulkRequest"];
-                "multipart/form-data": components["schemas"]["FlagBulkRequest"];
             };
         };
         responses: {
@@ -12435,11 +12130,11 @@ export interface operations {
             query?: {
                 active?: boolean;
                 headline?: boolean;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "code" | "-code" | "position" | "-position";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
             };
             header?: never;
@@ -12522,8 +12217,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ReportLineRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ReportLineRequest"];
-                "multipart/form-data": components["schemas"]["ReportLineRequest"];
             };
         };
         responses: {
@@ -12614,7 +12307,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 report line 的 唯一整数值。 */
+                /** @description A unique integer value identifying this report line. */
                 id: number;
             };
             cookie?: never;
@@ -12623,6 +12316,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12693,7 +12388,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 report line 的 唯一整数值。 */
+                /** @description A unique integer value identifying this report line. */
                 id: number;
             };
             cookie?: never;
@@ -12701,13 +12396,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ReportLineRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ReportLineRequest"];
-                "multipart/form-data": components["schemas"]["ReportLineRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12805,7 +12500,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 report line 的 唯一整数值。 */
+                /** @description A unique integer value identifying this report line. */
                 id: number;
             };
             cookie?: never;
@@ -12910,7 +12605,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 report line 的 唯一整数值。 */
+                /** @description A unique integer value identifying this report line. */
                 id: number;
             };
             cookie?: never;
@@ -12918,13 +12613,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedReportLineRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedReportLineRequest"];
-                "multipart/form-data": components["schemas"]["PatchedReportLineRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13017,11 +12712,11 @@ export interface operations {
     highlight_reports_list: {
         parameters: {
             query?: {
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "year" | "-year" | "published_at" | "-published_at";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 scope_key?: string;
                 /** @description Only whole-park reports (or none) */
@@ -13110,8 +12805,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PublishRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PublishRequest"];
-                "multipart/form-data": components["schemas"]["PublishRequest"];
             };
         };
         responses: {
@@ -13202,7 +12895,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 published report 的 唯一整数值。 */
+                /** @description A unique integer value identifying this published report. */
                 id: number;
             };
             cookie?: never;
@@ -13273,12 +12966,12 @@ export interface operations {
             };
         };
     };
-    highlight_reports_diff_retrieve: {
+    highlight_reports_diff: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 published report 的 唯一整数值。 */
+                /** @description A unique integer value identifying this published report. */
                 id: number;
             };
             cookie?: never;
@@ -13349,12 +13042,12 @@ export interface operations {
             };
         };
     };
-    highlight_reports_docx_retrieve: {
+    highlight_reports_docx: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 published report 的 唯一整数值。 */
+                /** @description A unique integer value identifying this published report. */
                 id: number;
             };
             cookie?: never;
@@ -13367,6 +13060,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
                 };
             };
@@ -13426,7 +13120,7 @@ export interface operations {
             };
         };
     };
-    highlight_reports_firms_list: {
+    highlight_reports_firms: {
         parameters: {
             query?: {
                 /**
@@ -13453,24 +13147,18 @@ export interface operations {
                 listing_bucket?: "tutoring" | "in_review" | "approved" | "listed";
                 /** @description The 月度升规 firms. */
                 monthly_upgrades?: boolean;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
-                scope_key?: string;
                 /** @description Tag group code, e.g. DIGITAL. */
                 tag_group?: string;
-                /** @description Only whole-park reports (or none) */
-                whole_park?: boolean;
-                year?: number;
                 /** @description Zone id; leave out for the whole park (or, for zone-limited staff, their zones). */
                 zone?: number;
             };
             header?: never;
             path: {
-                /** @description 标识此 published report 的 唯一整数值。 */
+                /** @description A unique integer value identifying this published report. */
                 id: number;
             };
             cookie?: never;
@@ -13541,12 +13229,12 @@ export interface operations {
             };
         };
     };
-    highlight_reports_xlsx_retrieve: {
+    highlight_reports_xlsx: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 published report 的 唯一整数值。 */
+                /** @description A unique integer value identifying this published report. */
                 id: number;
             };
             cookie?: never;
@@ -13559,6 +13247,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
@@ -13622,11 +13311,11 @@ export interface operations {
         parameters: {
             query?: {
                 active?: boolean;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "code" | "-code" | "position" | "-position";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
             };
             header?: never;
@@ -13709,8 +13398,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["TagGroupRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["TagGroupRequest"];
-                "multipart/form-data": components["schemas"]["TagGroupRequest"];
             };
         };
         responses: {
@@ -13801,7 +13488,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 tag group 的 唯一整数值。 */
+                /** @description A unique integer value identifying this tag group. */
                 id: number;
             };
             cookie?: never;
@@ -13810,6 +13497,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13880,7 +13569,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 tag group 的 唯一整数值。 */
+                /** @description A unique integer value identifying this tag group. */
                 id: number;
             };
             cookie?: never;
@@ -13888,13 +13577,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["TagGroupRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["TagGroupRequest"];
-                "multipart/form-data": components["schemas"]["TagGroupRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13992,7 +13681,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 tag group 的 唯一整数值。 */
+                /** @description A unique integer value identifying this tag group. */
                 id: number;
             };
             cookie?: never;
@@ -14097,7 +13786,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 tag group 的 唯一整数值。 */
+                /** @description A unique integer value identifying this tag group. */
                 id: number;
             };
             cookie?: never;
@@ -14105,13 +13794,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedTagGroupRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedTagGroupRequest"];
-                "multipart/form-data": components["schemas"]["PatchedTagGroupRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14209,7 +13898,8 @@ export interface operations {
             };
             header?: never;
             path: {
-                year: string;
+                /** @description The report's year, e.g. 2022 (four digits). */
+                year: number;
             };
             cookie?: never;
         };
@@ -14279,7 +13969,7 @@ export interface operations {
             };
         };
     };
-    highlights_docx_retrieve: {
+    highlights_docx: {
         parameters: {
             query?: {
                 /** @description Zone id; none = the whole park (zone-limited staff: their zones). */
@@ -14287,7 +13977,8 @@ export interface operations {
             };
             header?: never;
             path: {
-                year: string;
+                /** @description The report's year, e.g. 2022 (four digits). */
+                year: number;
             };
             cookie?: never;
         };
@@ -14299,6 +13990,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
                 };
             };
@@ -14358,7 +14050,7 @@ export interface operations {
             };
         };
     };
-    highlights_firms_list: {
+    highlights_firms: {
         parameters: {
             query?: {
                 /**
@@ -14385,11 +14077,9 @@ export interface operations {
                 listing_bucket?: "tutoring" | "in_review" | "approved" | "listed";
                 /** @description The 月度升规 firms. */
                 monthly_upgrades?: boolean;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /** @description Tag group code, e.g. DIGITAL. */
                 tag_group?: string;
@@ -14398,7 +14088,8 @@ export interface operations {
             };
             header?: never;
             path: {
-                year: string;
+                /** @description The report's year, e.g. 2022 (four digits). */
+                year: number;
             };
             cookie?: never;
         };
@@ -14468,7 +14159,7 @@ export interface operations {
             };
         };
     };
-    highlights_xlsx_retrieve: {
+    highlights_xlsx: {
         parameters: {
             query?: {
                 /** @description Zone id; none = the whole park (zone-limited staff: their zones). */
@@ -14476,7 +14167,8 @@ export interface operations {
             };
             header?: never;
             path: {
-                year: string;
+                /** @description The report's year, e.g. 2022 (four digits). */
+                year: number;
             };
             cookie?: never;
         };
@@ -14488,6 +14180,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
@@ -14547,7 +14240,7 @@ export interface operations {
             };
         };
     };
-    highlights_funnel_retrieve: {
+    highlights_funnel: {
         parameters: {
             query?: {
                 /** @description Zone id; none = the whole park (zone-limited staff: their zones). */
@@ -14559,12 +14252,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {scope, in_park, ladders: [{ladder, name, rungs: [{code, name, rung, holding, on_top}]}]} */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Funnel"];
+                };
             };
             /** @description Invalid input (body, query parameters or filters). */
             400: {
@@ -14622,7 +14316,7 @@ export interface operations {
             };
         };
     };
-    highlights_trend_retrieve: {
+    highlights_trend: {
         parameters: {
             query?: {
                 /** @description First year (default: 7 years before `to`). */
@@ -14638,12 +14332,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {scope, lines: [{code, name, years: [{year, opening, new, closing, as_of}]}], funnel} */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Trend"];
+                };
             };
             /** @description Invalid input (body, query parameters or filters). */
             400: {
@@ -14711,11 +14406,11 @@ export interface operations {
                  *     * `monthly_figures` - 月度数据 / Monthly figures
                  */
                 kind?: "annual_figures" | "certifications" | "firms" | "monthly_figures";
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "created_at" | "-created_at" | "status" | "-status";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /**
                  * @description Status (repeat for several)
@@ -14909,7 +14604,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 import job 的 唯一整数值。 */
+                /** @description A unique integer value identifying this import job. */
                 id: number;
             };
             cookie?: never;
@@ -14980,20 +14675,18 @@ export interface operations {
             };
         };
     };
-    imports_commit_create: {
+    imports_commit: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 import job 的 唯一整数值。 */
+                /** @description A unique integer value identifying this import job. */
                 id: number;
             };
             cookie?: never;
         };
         requestBody?: {
             content: {
-                "multipart/form-data": components["schemas"]["ImportCommitRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ImportCommitRequest"];
                 "application/json": components["schemas"]["ImportCommitRequest"];
             };
         };
@@ -15098,14 +14791,14 @@ export interface operations {
             };
         };
     };
-    imports_error_workbook_retrieve: {
+    imports_error_workbook: {
         parameters: {
             query?: {
                 format?: "json" | "xlsx";
             };
             header?: never;
             path: {
-                /** @description 标识此 import job 的 唯一整数值。 */
+                /** @description A unique integer value identifying this import job. */
                 id: number;
             };
             cookie?: never;
@@ -15117,6 +14810,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
@@ -15180,11 +14874,11 @@ export interface operations {
         parameters: {
             query?: {
                 level?: number;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "code" | "-code";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 parent?: string;
                 /** @description Code prefix or name substring */
@@ -15266,7 +14960,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 industry 的 唯一值。 */
+                /** @description A unique value identifying this industry. */
                 code: string;
             };
             cookie?: never;
@@ -15348,11 +15042,11 @@ export interface operations {
                  *     * `rescan` - 变更企业复评 / Re-evaluate changed firms
                  */
                 job?: ("above_size" | "digest" | "rescan" | "rollover" | "scan")[];
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "created_at" | "-created_at" | "started_at" | "-started_at" | "finished_at" | "-finished_at";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /**
                  * @description * `queued` - 排队中 / Queued
@@ -15444,8 +15138,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["JobRunCreateRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["JobRunCreateRequest"];
-                "multipart/form-data": components["schemas"]["JobRunCreateRequest"];
             };
         };
         responses: {
@@ -15536,7 +15228,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 job run 的 唯一整数值。 */
+                /** @description A unique integer value identifying this job run. */
                 id: number;
             };
             cookie?: never;
@@ -15622,11 +15314,11 @@ export interface operations {
                  *     * `other` - 其他 / Other
                  */
                 kind?: "call" | "meeting" | "other" | "service" | "visit";
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "date" | "-date" | "created_at" | "-created_at";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
             };
             header?: never;
@@ -15709,8 +15401,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["JournalEntryRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["JournalEntryRequest"];
-                "multipart/form-data": components["schemas"]["JournalEntryRequest"];
             };
         };
         responses: {
@@ -15801,7 +15491,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 journal entry 的 唯一整数值。 */
+                /** @description A unique integer value identifying this journal entry. */
                 id: number;
             };
             cookie?: never;
@@ -15810,6 +15500,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15880,7 +15572,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 journal entry 的 唯一整数值。 */
+                /** @description A unique integer value identifying this journal entry. */
                 id: number;
             };
             cookie?: never;
@@ -15888,13 +15580,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["JournalEntryRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["JournalEntryRequest"];
-                "multipart/form-data": components["schemas"]["JournalEntryRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15992,7 +15684,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 journal entry 的 唯一整数值。 */
+                /** @description A unique integer value identifying this journal entry. */
                 id: number;
             };
             cookie?: never;
@@ -16097,7 +15789,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 journal entry 的 唯一整数值。 */
+                /** @description A unique integer value identifying this journal entry. */
                 id: number;
             };
             cookie?: never;
@@ -16105,13 +15797,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedJournalEntryRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedJournalEntryRequest"];
-                "multipart/form-data": components["schemas"]["PatchedJournalEntryRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16223,8 +15915,8 @@ export interface operations {
                 date_after?: string;
                 date_before?: string;
                 firm?: number;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "date" | "-date" | "created_at" | "-created_at" | "updated_at" | "-updated_at";
                 out_of_order_override?: boolean;
                 /**
                  * @description * `pending` - 待审议 / Pending
@@ -16232,9 +15924,9 @@ export interface operations {
                  *     * `failed` - 未通过 / Failed
                  */
                 outcome?: "failed" | "passed" | "pending";
-                /** @description 分页结果集中的页码。 */
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /**
                  * @description Stage (repeat for several)
@@ -16339,8 +16031,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ListingEventRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ListingEventRequest"];
-                "multipart/form-data": components["schemas"]["ListingEventRequest"];
             };
         };
         responses: {
@@ -16431,7 +16121,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 listing event 的 唯一整数值。 */
+                /** @description A unique integer value identifying this listing event. */
                 id: number;
             };
             cookie?: never;
@@ -16440,6 +16130,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16510,7 +16202,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 listing event 的 唯一整数值。 */
+                /** @description A unique integer value identifying this listing event. */
                 id: number;
             };
             cookie?: never;
@@ -16518,13 +16210,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ListingEventRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ListingEventRequest"];
-                "multipart/form-data": components["schemas"]["ListingEventRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16626,7 +16318,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 listing event 的 唯一整数值。 */
+                /** @description A unique integer value identifying this listing event. */
                 id: number;
             };
             cookie?: never;
@@ -16731,7 +16423,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 listing event 的 唯一整数值。 */
+                /** @description A unique integer value identifying this listing event. */
                 id: number;
             };
             cookie?: never;
@@ -16739,13 +16431,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedListingEventRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedListingEventRequest"];
-                "multipart/form-data": components["schemas"]["PatchedListingEventRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16835,7 +16527,7 @@ export interface operations {
             };
         };
     };
-    listing_events_export_retrieve: {
+    listing_events_export: {
         parameters: {
             query?: {
                 /**
@@ -16859,8 +16551,8 @@ export interface operations {
                 firm?: number;
                 /** @description File format (default csv). 文件格式。 */
                 format?: "csv" | "xlsx";
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "date" | "-date" | "created_at" | "-created_at" | "updated_at" | "-updated_at";
                 out_of_order_override?: boolean;
                 /**
                  * @description * `pending` - 待审议 / Pending
@@ -16903,6 +16595,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "text/csv": string;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
@@ -16973,11 +16666,11 @@ export interface operations {
                 firm?: number;
                 /** @description Status on this day (default: today), e.g. 2022-12-31. */
                 on?: string;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "name" | "-name";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /** @description Current stage (repeat for several). */
                 stage?: string[];
@@ -17062,7 +16755,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description 标识此 firm 的 唯一整数值。 */
+                /** @description A unique integer value identifying this firm. */
                 id: number;
             };
             cookie?: never;
@@ -17211,11 +16904,11 @@ export interface operations {
             query?: {
                 firm?: number;
                 month?: number;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "year" | "-year" | "month" | "-month" | "firm" | "-firm" | "version" | "-version" | "created_at" | "-created_at" | "reviewed_at" | "-reviewed_at";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /**
                  * @description * `enterprise` - 企业填报 / Enterprise
@@ -17231,7 +16924,7 @@ export interface operations {
                  */
                 state?: ("proposed" | "rejected" | "superseded" | "verified")[];
                 /** @description true: only the current verified figures (what rules and reports use); false: everything else */
-                verified?: string;
+                verified?: boolean;
                 year?: number;
                 /** @description Zone id 园区片区 */
                 zone?: number;
@@ -17316,8 +17009,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["MonthlyFiguresRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["MonthlyFiguresRequest"];
-                "multipart/form-data": components["schemas"]["MonthlyFiguresRequest"];
             };
         };
         responses: {
@@ -17408,7 +17099,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 monthly figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this monthly figures. */
                 id: number;
             };
             cookie?: never;
@@ -17417,6 +17108,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17487,7 +17180,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 monthly figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this monthly figures. */
                 id: number;
             };
             cookie?: never;
@@ -17495,13 +17188,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["MonthlyFiguresRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["MonthlyFiguresRequest"];
-                "multipart/form-data": components["schemas"]["MonthlyFiguresRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17599,7 +17292,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 monthly figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this monthly figures. */
                 id: number;
             };
             cookie?: never;
@@ -17607,13 +17300,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedMonthlyFiguresRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedMonthlyFiguresRequest"];
-                "multipart/form-data": components["schemas"]["PatchedMonthlyFiguresRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17703,7 +17396,7 @@ export interface operations {
             };
         };
     };
-    monthly_figures_reject_create: {
+    monthly_figures_reject: {
         parameters: {
             query?: never;
             header?: {
@@ -17711,7 +17404,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 monthly figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this monthly figures. */
                 id: number;
             };
             cookie?: never;
@@ -17719,13 +17412,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["FigureRejectRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FigureRejectRequest"];
-                "multipart/form-data": components["schemas"]["FigureRejectRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17815,7 +17508,7 @@ export interface operations {
             };
         };
     };
-    monthly_figures_verify_create: {
+    monthly_figures_verify: {
         parameters: {
             query?: never;
             header?: {
@@ -17823,7 +17516,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 monthly figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this monthly figures. */
                 id: number;
             };
             cookie?: never;
@@ -17831,13 +17524,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["FigureVerifyRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FigureVerifyRequest"];
-                "multipart/form-data": components["schemas"]["FigureVerifyRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17927,39 +17620,12 @@ export interface operations {
             };
         };
     };
-    monthly_figures_versions_list: {
+    monthly_figures_versions: {
         parameters: {
-            query?: {
-                firm?: number;
-                month?: number;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
-                page?: number;
-                /** @description 每页返回的结果数量。 */
-                page_size?: number;
-                /**
-                 * @description * `enterprise` - 企业填报 / Enterprise
-                 *     * `staff` - 工作人员录入 / Staff
-                 *     * `import` - 导入 / Import
-                 */
-                source?: "enterprise" | "import" | "staff";
-                /**
-                 * @description * `proposed` - 待核实 / Proposed
-                 *     * `verified` - 已核实 / Verified
-                 *     * `rejected` - 已退回 / Rejected
-                 *     * `superseded` - 已被新版本取代 / Superseded
-                 */
-                state?: ("proposed" | "rejected" | "superseded" | "verified")[];
-                /** @description true: only the current verified figures (what rules and reports use); false: everything else */
-                verified?: string;
-                year?: number;
-                /** @description Zone id 园区片区 */
-                zone?: number;
-            };
+            query?: never;
             header?: never;
             path: {
-                /** @description 标识此 monthly figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this monthly figures. */
                 id: number;
             };
             cookie?: never;
@@ -17971,7 +17637,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedMonthlyFiguresList"];
+                    "application/json": components["schemas"]["MonthlyFigures"][];
                 };
             };
             /** @description Invalid input (body, query parameters or filters). */
@@ -18030,15 +17696,15 @@ export interface operations {
             };
         };
     };
-    monthly_figures_export_retrieve: {
+    monthly_figures_export: {
         parameters: {
             query?: {
                 firm?: number;
                 /** @description File format (default csv). 文件格式。 */
                 format?: "csv" | "xlsx";
                 month?: number;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "year" | "-year" | "month" | "-month" | "firm" | "-firm" | "version" | "-version" | "created_at" | "-created_at" | "reviewed_at" | "-reviewed_at";
                 /**
                  * @description * `enterprise` - 企业填报 / Enterprise
                  *     * `staff` - 工作人员录入 / Staff
@@ -18053,7 +17719,7 @@ export interface operations {
                  */
                 state?: ("proposed" | "rejected" | "superseded" | "verified")[];
                 /** @description true: only the current verified figures (what rules and reports use); false: everything else */
-                verified?: string;
+                verified?: boolean;
                 year?: number;
                 /** @description Zone id 园区片区 */
                 zone?: number;
@@ -18070,6 +17736,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "text/csv": string;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
@@ -18133,11 +17800,11 @@ export interface operations {
     notifications_list: {
         parameters: {
             query?: {
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "created_at" | "-created_at";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 topic?: string;
                 /** @description Only unread (true) */
@@ -18218,7 +17885,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 notification 的 唯一整数值。 */
+                /** @description A unique integer value identifying this notification. */
                 id: number;
             };
             cookie?: never;
@@ -18289,12 +17956,12 @@ export interface operations {
             };
         };
     };
-    notifications_read_create: {
+    notifications_read: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 notification 的 唯一整数值。 */
+                /** @description A unique integer value identifying this notification. */
                 id: number;
             };
             cookie?: never;
@@ -18392,12 +18059,12 @@ export interface operations {
             };
         };
     };
-    notifications_unread_create: {
+    notifications_unread: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 notification 的 唯一整数值。 */
+                /** @description A unique integer value identifying this notification. */
                 id: number;
             };
             cookie?: never;
@@ -18578,8 +18245,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["NotificationPreferenceRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["NotificationPreferenceRequest"];
-                "multipart/form-data": components["schemas"]["NotificationPreferenceRequest"];
             };
         };
         responses: {
@@ -18665,7 +18330,7 @@ export interface operations {
             };
         };
     };
-    notifications_read_all_create: {
+    notifications_read_all: {
         parameters: {
             query?: never;
             header?: never;
@@ -18769,11 +18434,11 @@ export interface operations {
                  *     * `other` - 其他 / Other
                  */
                 kind?: "annual_report" | "application_window" | "data_update" | "other" | "review";
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "month" | "-month" | "day" | "-day";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /** @description Programme code(s), comma-separated */
                 programme?: string;
@@ -18860,8 +18525,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ProgrammeDeadlineRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ProgrammeDeadlineRequest"];
-                "multipart/form-data": components["schemas"]["ProgrammeDeadlineRequest"];
             };
         };
         responses: {
@@ -18952,7 +18615,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 programme deadline 的 唯一整数值。 */
+                /** @description A unique integer value identifying this programme deadline. */
                 id: number;
             };
             cookie?: never;
@@ -18961,6 +18624,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19031,7 +18696,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 programme deadline 的 唯一整数值。 */
+                /** @description A unique integer value identifying this programme deadline. */
                 id: number;
             };
             cookie?: never;
@@ -19039,13 +18704,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ProgrammeDeadlineRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ProgrammeDeadlineRequest"];
-                "multipart/form-data": components["schemas"]["ProgrammeDeadlineRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19143,7 +18808,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 programme deadline 的 唯一整数值。 */
+                /** @description A unique integer value identifying this programme deadline. */
                 id: number;
             };
             cookie?: never;
@@ -19248,7 +18913,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 programme deadline 的 唯一整数值。 */
+                /** @description A unique integer value identifying this programme deadline. */
                 id: number;
             };
             cookie?: never;
@@ -19256,13 +18921,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedProgrammeDeadlineRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedProgrammeDeadlineRequest"];
-                "multipart/form-data": components["schemas"]["PatchedProgrammeDeadlineRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19377,11 +19042,11 @@ export interface operations {
                  *     * `priority` - 重点 / Priority pool
                  */
                 level?: "district" | "municipal" | "national" | "priority" | "statistical";
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "code" | "-code" | "ladder" | "-ladder" | "rung" | "-rung";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /**
                  * @description * `years` - 自证书日期起 N 年 / N years from the certificate date
@@ -19470,8 +19135,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ProgrammeRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ProgrammeRequest"];
-                "multipart/form-data": components["schemas"]["ProgrammeRequest"];
             };
         };
         responses: {
@@ -19562,7 +19225,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 programme 的 唯一整数值。 */
+                /** @description A unique integer value identifying this programme. */
                 id: number;
             };
             cookie?: never;
@@ -19571,6 +19234,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19641,7 +19306,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 programme 的 唯一整数值。 */
+                /** @description A unique integer value identifying this programme. */
                 id: number;
             };
             cookie?: never;
@@ -19649,13 +19314,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ProgrammeRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ProgrammeRequest"];
-                "multipart/form-data": components["schemas"]["ProgrammeRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19753,7 +19418,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 programme 的 唯一整数值。 */
+                /** @description A unique integer value identifying this programme. */
                 id: number;
             };
             cookie?: never;
@@ -19858,7 +19523,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 programme 的 唯一整数值。 */
+                /** @description A unique integer value identifying this programme. */
                 id: number;
             };
             cookie?: never;
@@ -19866,13 +19531,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedProgrammeRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedProgrammeRequest"];
-                "multipart/form-data": components["schemas"]["PatchedProgrammeRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19970,11 +19635,11 @@ export interface operations {
                 code?: string;
                 /** @description Rule sets in force on this day */
                 effective_on?: string;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "code" | "-code" | "effective_from" | "-effective_from";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /** @description Programme code(s), comma-separated */
                 programme?: string;
@@ -20059,8 +19724,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["RuleSetRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["RuleSetRequest"];
-                "multipart/form-data": components["schemas"]["RuleSetRequest"];
             };
         };
         responses: {
@@ -20151,7 +19814,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 rule set 的 唯一整数值。 */
+                /** @description A unique integer value identifying this rule set. */
                 id: number;
             };
             cookie?: never;
@@ -20160,6 +19823,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20230,7 +19895,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 rule set 的 唯一整数值。 */
+                /** @description A unique integer value identifying this rule set. */
                 id: number;
             };
             cookie?: never;
@@ -20238,13 +19903,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["RuleSetRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["RuleSetRequest"];
-                "multipart/form-data": components["schemas"]["RuleSetRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20342,7 +20007,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 rule set 的 唯一整数值。 */
+                /** @description A unique integer value identifying this rule set. */
                 id: number;
             };
             cookie?: never;
@@ -20447,7 +20112,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 rule set 的 唯一整数值。 */
+                /** @description A unique integer value identifying this rule set. */
                 id: number;
             };
             cookie?: never;
@@ -20455,13 +20120,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedRuleSetRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedRuleSetRequest"];
-                "multipart/form-data": components["schemas"]["PatchedRuleSetRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20551,7 +20216,7 @@ export interface operations {
             };
         };
     };
-    rule_sets_metrics_list: {
+    rule_sets_metrics: {
         parameters: {
             query?: {
                 builtin?: boolean;
@@ -20559,8 +20224,8 @@ export interface operations {
                 code?: string;
                 /** @description Rule sets in force on this day */
                 effective_on?: string;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "code" | "-code" | "effective_from" | "-effective_from";
                 /** @description Programme code(s), comma-separated */
                 programme?: string;
             };
@@ -20637,11 +20302,11 @@ export interface operations {
     tokens_list: {
         parameters: {
             query?: {
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "name" | "-name" | "prefix" | "-prefix" | "created_at" | "-created_at" | "expires_at" | "-expires_at" | "revoked_at" | "-revoked_at" | "last_used_at" | "-last_used_at";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
             };
             header?: never;
@@ -20724,8 +20389,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ApiTokenRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ApiTokenRequest"];
-                "multipart/form-data": components["schemas"]["ApiTokenRequest"];
             };
         };
         responses: {
@@ -20816,7 +20479,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 api token 的 唯一整数值。 */
+                /** @description A unique integer value identifying this api token. */
                 id: number;
             };
             cookie?: never;
@@ -20892,7 +20555,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 api token 的 唯一整数值。 */
+                /** @description A unique integer value identifying this api token. */
                 id: number;
             };
             cookie?: never;
@@ -20989,12 +20652,12 @@ export interface operations {
             };
         };
     };
-    tokens_revoke_create: {
+    tokens_revoke: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 api token 的 唯一整数值。 */
+                /** @description A unique integer value identifying this api token. */
                 id: number;
             };
             cookie?: never;
@@ -21002,8 +20665,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ApiTokenRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ApiTokenRequest"];
-                "multipart/form-data": components["schemas"]["ApiTokenRequest"];
             };
         };
         responses: {
@@ -21102,11 +20763,11 @@ export interface operations {
         parameters: {
             query?: {
                 is_active?: boolean;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "username" | "-username" | "date_joined" | "-date_joined";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /**
                  * @description * `admin` - 管理员 / Administrator
@@ -21196,8 +20857,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["UserRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["UserRequest"];
-                "multipart/form-data": components["schemas"]["UserRequest"];
             };
         };
         responses: {
@@ -21288,7 +20947,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 user 的 唯一整数值。 */
+                /** @description A unique integer value identifying this user. */
                 id: number;
             };
             cookie?: never;
@@ -21297,6 +20956,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21367,7 +21028,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 user 的 唯一整数值。 */
+                /** @description A unique integer value identifying this user. */
                 id: number;
             };
             cookie?: never;
@@ -21375,13 +21036,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["UserRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["UserRequest"];
-                "multipart/form-data": components["schemas"]["UserRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21479,7 +21140,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 user 的 唯一整数值。 */
+                /** @description A unique integer value identifying this user. */
                 id: number;
             };
             cookie?: never;
@@ -21584,7 +21245,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 user 的 唯一整数值。 */
+                /** @description A unique integer value identifying this user. */
                 id: number;
             };
             cookie?: never;
@@ -21592,13 +21253,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedUserRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedUserRequest"];
-                "multipart/form-data": components["schemas"]["PatchedUserRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21691,11 +21352,11 @@ export interface operations {
     webhook_channels_list: {
         parameters: {
             query?: {
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "name" | "-name" | "kind" | "-kind" | "zone" | "-zone" | "programme" | "-programme" | "kinds" | "-kinds" | "active" | "-active" | "created_at" | "-created_at" | "updated_at" | "-updated_at";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
             };
             header?: never;
@@ -21778,8 +21439,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["WebhookChannelRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["WebhookChannelRequest"];
-                "multipart/form-data": components["schemas"]["WebhookChannelRequest"];
             };
         };
         responses: {
@@ -21870,7 +21529,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 webhook channel 的 唯一整数值。 */
+                /** @description A unique integer value identifying this webhook channel. */
                 id: number;
             };
             cookie?: never;
@@ -21879,6 +21538,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21949,7 +21610,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 webhook channel 的 唯一整数值。 */
+                /** @description A unique integer value identifying this webhook channel. */
                 id: number;
             };
             cookie?: never;
@@ -21957,13 +21618,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["WebhookChannelRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["WebhookChannelRequest"];
-                "multipart/form-data": components["schemas"]["WebhookChannelRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22061,7 +21722,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 webhook channel 的 唯一整数值。 */
+                /** @description A unique integer value identifying this webhook channel. */
                 id: number;
             };
             cookie?: never;
@@ -22166,7 +21827,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 webhook channel 的 唯一整数值。 */
+                /** @description A unique integer value identifying this webhook channel. */
                 id: number;
             };
             cookie?: never;
@@ -22174,13 +21835,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedWebhookChannelRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedWebhookChannelRequest"];
-                "multipart/form-data": components["schemas"]["PatchedWebhookChannelRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22273,11 +21934,11 @@ export interface operations {
     zones_list: {
         parameters: {
             query?: {
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "code" | "-code" | "name" | "-name";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
             };
             header?: never;
@@ -22360,8 +22021,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ZoneRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ZoneRequest"];
-                "multipart/form-data": components["schemas"]["ZoneRequest"];
             };
         };
         responses: {
@@ -22452,7 +22111,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 zone 的 唯一整数值。 */
+                /** @description A unique integer value identifying this zone. */
                 id: number;
             };
             cookie?: never;
@@ -22461,6 +22120,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22531,7 +22192,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 zone 的 唯一整数值。 */
+                /** @description A unique integer value identifying this zone. */
                 id: number;
             };
             cookie?: never;
@@ -22539,13 +22200,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ZoneRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ZoneRequest"];
-                "multipart/form-data": components["schemas"]["ZoneRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22643,7 +22304,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 zone 的 唯一整数值。 */
+                /** @description A unique integer value identifying this zone. */
                 id: number;
             };
             cookie?: never;
@@ -22748,7 +22409,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 zone 的 唯一整数值。 */
+                /** @description A unique integer value identifying this zone. */
                 id: number;
             };
             cookie?: never;
@@ -22756,13 +22417,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedZoneRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedZoneRequest"];
-                "multipart/form-data": components["schemas"]["PatchedZoneRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {

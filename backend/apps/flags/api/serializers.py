@@ -189,6 +189,12 @@ class NotificationPreferenceSerializer(ReasonSerializerMixin, serializers.Serial
 
 class JobRunSerializer(serializers.ModelSerializer):
     duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
+    params = serializers.DictField(read_only=True, help_text="What the job was started with (today, kinds …).")
+    progress = serializers.DictField(read_only=True, help_text="Where a running job is, e.g. {done, total, cursor}.")
+    counts = serializers.DictField(read_only=True, help_text="What the job did, e.g. {opened, closed, firms}.")
+    errors = serializers.ListField(
+        child=serializers.DictField(), read_only=True, help_text="Errors met, e.g. [{error: …}]; empty when none."
+    )
 
     class Meta:
         model = JobRun
