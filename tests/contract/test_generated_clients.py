@@ -170,13 +170,17 @@ def python_journey(api: Any, base_url: str, username: str, password: str) -> dic
     csrf = auth_csrf.sync(client=session).csrf_token  # login rotated it
     session.get_httpx_client().headers["X-CSRFToken"] = csrf
     key = tokens_create.sync(client=session, body=ApiTokenRequest(name="contract")).key
+    # --- docs/api.md: Python example
     client = api.AuthenticatedClient(base_url=base_url, token=key, raise_on_unexpected_status=True)
-
-    # 2. Search firms over three pages.
     names = []
-    for number in (1, 2, 3):
+    for number in (1, 2, 3):  # 2. search firms over three pages
         page = firms_list.sync(client=client, q="合同测试", page=number, page_size=3, ordering=FirmsListOrdering.NAME)
         names += [firm.name for firm in page.results]
+    first = firms_retrieve.sync_detailed(page.results[0].id, client=client)
+    change = PatchedFirmDetailRequest(notes="visited", reason="site visit")
+    saved = firms_partial_update.sync(first.parsed.id, client=client, body=change, if_match=first.headers["ETag"])
+    # --- end of example
+    seen["example_notes"] = saved.notes
     seen["names"] = names
 
     # 3. A zone, a firm and an HNTE certificate.
@@ -230,7 +234,7 @@ def python_journey(api: Any, base_url: str, username: str, password: str) -> dic
 
 def test_python_client_runs_the_journey(python_client: Any, scene: dict[str, Any]) -> None:
     seen = python_journey(python_client, scene["url"], scene["admin"].username, PASSWORD)
-    assert seen["role"] == "admin"
+    assert seen["role"] == "admin" and seen["example_notes"] == "visited"
     assert len(seen["names"]) == 7 and len(set(seen["names"])) == 7, seen["names"]  # three pages, no repeats
     assert seen["certificate_ends_on"] is not None and seen["certifications"] == 1
     assert seen["tags_after_patch"] == []  # JSON: an empty list clears the tags
@@ -258,3 +262,19 @@ def test_typescript_client_runs_the_journey(typescript_journey: Path, scene: dic
     assert seen["highlightsYear"] == 2022 and seen["trend"] == [2020, 2021, 2022]
     assert seen["export"] == [80, 75]  # "PK": an XLSX file
     assert seen["scan"] == "succeeded"
+
+
+def _example(path: Path, language: str) -> list[str]:
+    lines = path.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().endswith(f"docs/api.md: {language} example"))
+    end = next(i for i in range(start, len(lines)) if lines[i].strip().endswith("end of example"))
+    return [line.strip() for line in lines[start + 1 : end]]
+
+
+def test_the_examples_in_docs_api_md_are_the_tested_ones() -> None:
+    docs = {line.strip() for line in (ROOT / "docs" / "api.md").read_text().splitlines()}
+    for path, language in ((Path(__file__), "Python"), (Path(__file__).with_name("journey.ts"), "TypeScript")):
+        example = _example(path, language)
+        assert 5 <= len(example) <= 12
+        missing = [line for line in example if line not in docs]
+        assert not missing, f"docs/api.md lacks the {language} example's lines {missing}"
