@@ -142,7 +142,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Sets the CSRF cookie and returns the token, for the browser before its first write. */
+        /**
+         * @description Sets the CSRF cookie and returns the token, for the browser before its first write. Login rotates
+         *     the token: fetch it again after logging in.
+         */
         get: operations["auth_csrf"];
         put?: never;
         post?: never;
@@ -161,7 +164,14 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Session login for the browser. Too many failures for one username lock it for a while. */
+        /**
+         * @description Session login for the browser. Too many failures for one username lock it for a while.
+         *
+         *     Logging in rotates the CSRF token: the token read before login no longer works. A session client
+         *     fetches it again (`GET /auth/csrf/`) after logging in and sends it as `X-CSRFToken` on every
+         *     write. API clients use a token instead (`POST /tokens/` once, then `Authorization: Bearer <key>`),
+         *     which needs no CSRF token; see docs/api.md.
+         */
         post: operations["auth_login"];
         delete?: never;
         options?: never;

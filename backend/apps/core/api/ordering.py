@@ -3,6 +3,7 @@ while DRF's viewsets are still loading (apps.core.api.base imports them)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
@@ -26,8 +27,9 @@ class StableOrderingFilter(filters.OrderingFilter):
         return ordering
 
     def remove_invalid_fields(
-        self, queryset: models.QuerySet[Any], fields: list[str], view: Any, request: Request
+        self, queryset: models.QuerySet[Any], fields: Iterable[str], view: Any, request: Request
     ) -> list[str]:
+        fields = list(fields)
         valid = list(super().remove_invalid_fields(queryset, fields, view, request))
         unknown = [field for field in fields if field and field not in valid]
         if unknown:

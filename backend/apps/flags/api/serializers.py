@@ -192,7 +192,8 @@ class JobRunSerializer(serializers.ModelSerializer):
     params = serializers.DictField(read_only=True, help_text="What the job was started with (today, kinds …).")
     progress = serializers.DictField(read_only=True, help_text="Where a running job is, e.g. {done, total, cursor}.")
     counts = serializers.DictField(read_only=True, help_text="What the job did, e.g. {opened, closed, firms}.")
-    errors = serializers.ListField(
+    # A field named like Serializer.errors (the metaclass takes declared fields out of the class).
+    errors = serializers.ListField(  # type: ignore[assignment]
         child=serializers.DictField(), read_only=True, help_text="Errors met, e.g. [{error: …}]; empty when none."
     )
 
