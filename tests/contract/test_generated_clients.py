@@ -35,7 +35,7 @@ SCHEMA = ROOT / "docs" / "openapi.yaml"
 FRONTEND = ROOT / "frontend"
 PASSWORD = "Correct-Horse-9"  # tests.factories.UserFactory's
 
-pytestmark = pytest.mark.django_db(transaction=True)
+LIVE = pytest.mark.django_db(transaction=True)  # live_server: the journeys' writes are committed
 
 
 def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 240) -> str:
@@ -232,6 +232,7 @@ def python_journey(api: Any, base_url: str, username: str, password: str) -> dic
     return seen
 
 
+@LIVE
 def test_python_client_runs_the_journey(python_client: Any, scene: dict[str, Any]) -> None:
     seen = python_journey(python_client, scene["url"], scene["admin"].username, PASSWORD)
     assert seen["role"] == "admin" and seen["example_notes"] == "visited"
@@ -247,6 +248,7 @@ def test_python_client_runs_the_journey(python_client: Any, scene: dict[str, Any
     assert seen["scan"][0] == "succeeded", seen["scan"]
 
 
+@LIVE
 def test_typescript_client_runs_the_journey(typescript_journey: Path, scene: dict[str, Any]) -> None:
     env = {**os.environ, "SEEDBED_URL": scene["url"], "SEEDBED_USER": scene["admin"].username}
     env["SEEDBED_PASSWORD"] = PASSWORD
