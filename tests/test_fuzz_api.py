@@ -4,7 +4,8 @@ For an administrator and for firm A's enterprise user, each operation gets a bou
 generated requests (valid and invalid ones; path ids drawn from real objects of both firms as well as
 random ones). Every response must:
 - not be a server error (5xx);
-- conform to the schema: a documented status code, a documented content type, a body that matches;
+- conform to the schema: a documented status code, a documented content type, a body that matches,
+  and the documented response headers (ETag);
 - for the enterprise user, carry nothing of firm B (its id under a firm key, its USCC or its name).
 
 The park is seeded once per module inside a transaction that is rolled back at the end; the WSGI
@@ -33,6 +34,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -175,7 +177,13 @@ def _scope_leaks(response: Any, firm_b_id: int, secrets: list[str]) -> list[str]
     return leaks
 
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,  # the documented ETag is sent
+]
 
 
 def _fuzz_operation(operation: Any, role: str, headers: dict[str, str], markers: tuple[int, list[str]]) -> list[str]:

@@ -138,6 +138,8 @@ REST_FRAMEWORK = {
         "apps.core.api.ordering.StableOrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "apps.core.api.schema.SeedbedAutoSchema",
+    # JSON bodies only; the upload views (evidence files, imports) set their own multipart parsers.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "apps.core.exceptions.api_exception_handler",
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -164,8 +166,16 @@ SPECTACULAR_SETTINGS = {
         "CriterionKindEnum": "apps.rules.models.CriterionKind",
         "ImportKindEnum": "apps.imports.models.ImportKind",
         "ImportStatusEnum": "apps.imports.models.ImportStatus",
+        "FigureStateEnum": "apps.figures.models.FigureState",
+        "EvidenceKindEnum": "apps.figures.models.EvidenceKind",
+        "FlagKindEnum": "apps.flags.models.FlagKind",
     },
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.api.schema.binary_downloads",
+        "apps.core.api.schema.english_names",
+    ],
+    "DEFAULT_GENERATOR_CLASS": "apps.core.api.schema.EnglishSchemaGenerator",
 }
 
 # Celery: Redis when REDIS_URL is set, otherwise a broker that needs no server (files under var/).

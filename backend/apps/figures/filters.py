@@ -5,12 +5,13 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 
+from apps.core.api.filters import IdFilter
 from apps.figures.models import AnnualFigures, EvidenceFile, EvidenceKind, FigureSource, FigureState, MonthlyFigures
 
 
 class _FigureFilter(django_filters.FilterSet):
-    firm = django_filters.NumberFilter(field_name="firm_id")
-    zone = django_filters.NumberFilter(field_name="firm__zone_id", label="Zone id 园区片区")
+    firm = IdFilter(field_name="firm_id")
+    zone = IdFilter(field_name="firm__zone_id", label="Zone id 园区片区")
     state = django_filters.MultipleChoiceFilter(choices=FigureState.choices)
     source = django_filters.ChoiceFilter(choices=FigureSource.choices)
     verified = django_filters.BooleanFilter(
@@ -27,9 +28,9 @@ class _FigureFilter(django_filters.FilterSet):
 
 
 class AnnualFiguresFilter(_FigureFilter):
-    fiscal_year = django_filters.NumberFilter()
-    fiscal_year_min = django_filters.NumberFilter(field_name="fiscal_year", lookup_expr="gte")
-    fiscal_year_max = django_filters.NumberFilter(field_name="fiscal_year", lookup_expr="lte")
+    fiscal_year = IdFilter()
+    fiscal_year_min = IdFilter(field_name="fiscal_year", lookup_expr="gte")
+    fiscal_year_max = IdFilter(field_name="fiscal_year", lookup_expr="lte")
 
     class Meta:
         model = AnnualFigures
@@ -37,8 +38,8 @@ class AnnualFiguresFilter(_FigureFilter):
 
 
 class MonthlyFiguresFilter(_FigureFilter):
-    year = django_filters.NumberFilter()
-    month = django_filters.NumberFilter()
+    year = IdFilter()
+    month = IdFilter()
 
     class Meta:
         model = MonthlyFigures
@@ -46,10 +47,10 @@ class MonthlyFiguresFilter(_FigureFilter):
 
 
 class EvidenceFileFilter(django_filters.FilterSet):
-    firm = django_filters.NumberFilter(field_name="firm_id")
-    zone = django_filters.NumberFilter(field_name="firm__zone_id")
-    fiscal_year = django_filters.NumberFilter()
-    certification_id = django_filters.NumberFilter()
+    firm = IdFilter(field_name="firm_id")
+    zone = IdFilter(field_name="firm__zone_id")
+    fiscal_year = IdFilter()
+    certification_id = IdFilter()
     kind = django_filters.ChoiceFilter(choices=EvidenceKind.choices)
     sha256 = django_filters.CharFilter()
 

@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
+from apps.core.api.filters import IdFilter
 from apps.core.search import normalise_query
 from apps.flags.models import (
     NON_FINAL_STATES,
@@ -32,12 +33,12 @@ class FlagFilter(django_filters.FilterSet):
     programme = django_filters.CharFilter(method="filter_programme", label="Programme code(s), comma-separated")
     zone = django_filters.ModelMultipleChoiceFilter(field_name="firm__zone", queryset=Zone.objects.all())
     zone_code = django_filters.CharFilter(field_name="firm__zone__code")
-    firm = django_filters.NumberFilter(field_name="firm_id")
+    firm = IdFilter(field_name="firm_id")
     q = django_filters.CharFilter(method="filter_q", label="Firm name substring or USCC 企业名称或信用代码")
     subject = django_filters.CharFilter()
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte", label="Due on or before")
     due_after = django_filters.DateFilter(field_name="due_date", lookup_expr="gte", label="Due on or after")
-    ladder_point = django_filters.NumberFilter()
+    ladder_point = IdFilter()
 
     class Meta:
         model = Flag
@@ -81,8 +82,8 @@ class IntegerFilter(django_filters.NumberFilter):
 
 
 class DeadlineCompletionFilter(django_filters.FilterSet):
-    firm = django_filters.NumberFilter(field_name="firm_id")
-    deadline = django_filters.NumberFilter(field_name="deadline_id")
+    firm = IdFilter(field_name="firm_id")
+    deadline = IdFilter(field_name="deadline_id")
     year = IntegerFilter(min_value=1949, max_value=2099)
     programme = django_filters.CharFilter(method="filter_programme")
 

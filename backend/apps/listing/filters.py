@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
+from apps.core.api.filters import IdFilter
 from apps.listing.models import Board, Bucket, CommitteeOutcome, ListingEvent, ListingStage
 from apps.registry.models import Firm
 
@@ -32,7 +33,7 @@ class YearFilter(django_filters.NumberFilter):
 
 
 class ListingEventFilter(django_filters.FilterSet):
-    firm = django_filters.NumberFilter(field_name="firm_id")
+    firm = IdFilter(field_name="firm_id")
     stage = django_filters.MultipleChoiceFilter(choices=ListingStage.choices, label="Stage (repeat for several)")
     board = django_filters.ChoiceFilter(choices=Board.choices)
     outcome = django_filters.ChoiceFilter(choices=CommitteeOutcome.choices)
@@ -41,7 +42,7 @@ class ListingEventFilter(django_filters.FilterSet):
     bucket = django_filters.ChoiceFilter(
         choices=Bucket.choices, method="filter_bucket", label="Report bucket of the event"
     )
-    zone = django_filters.NumberFilter(field_name="firm__zone_id")
+    zone = IdFilter(field_name="firm__zone_id")
     zone_code = django_filters.CharFilter(field_name="firm__zone__code")
     out_of_order_override = django_filters.BooleanFilter()
 
@@ -56,8 +57,8 @@ class ListingEventFilter(django_filters.FilterSet):
 class ListingStatusFirmFilter(django_filters.FilterSet):
     """Narrows the firms of /listing-status/; stage, bucket and board are applied to the derived status."""
 
-    firm = django_filters.NumberFilter(field_name="id")
-    zone = django_filters.NumberFilter(field_name="zone_id")
+    firm = IdFilter(field_name="id")
+    zone = IdFilter(field_name="zone_id")
     zone_code = django_filters.CharFilter(field_name="zone__code")
 
     class Meta:

@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
+from apps.core.api.filters import IdFilter
 from apps.programmes import selectors
 from apps.programmes.models import (
     Certification,
@@ -71,7 +72,7 @@ class CertificationFilter(django_filters.FilterSet):
         method="filter_programme", label="Programme code(s), comma-separated, e.g. SRDI,LITTLE_GIANT"
     )
     level = django_filters.ChoiceFilter(choices=Level.choices)
-    firm = django_filters.NumberFilter(field_name="firm_id")
+    firm = IdFilter(field_name="firm_id")
     zone = django_filters.ModelMultipleChoiceFilter(field_name="firm__zone", queryset=Zone.objects.all())
     zone_code = django_filters.CharFilter(field_name="firm__zone__code")
     state = django_filters.MultipleChoiceFilter(
@@ -93,7 +94,7 @@ class CertificationFilter(django_filters.FilterSet):
         method="filter_expired_without_successor",
         label="Ran out (not revoked) and neither renewed nor followed by a later certification of the programme",
     )
-    renews = django_filters.NumberFilter(field_name="renews_id")
+    renews = IdFilter(field_name="renews_id")
 
     class Meta:
         model = Certification

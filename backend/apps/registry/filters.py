@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 
 from apps.core import clock
+from apps.core.api.filters import IdFilter, RepeatedCharFilter
 from apps.core.search import grams_are_exact, normalise_query, query_grams
 from apps.registry.models import Contact, Firm, Industry, JournalEntry, Zone
 
@@ -33,10 +34,10 @@ class FirmFilter(django_filters.FilterSet):
     industry_section = django_filters.CharFilter(method="filter_industry", label="Section letter, e.g. C")
     industry_division = django_filters.CharFilter(method="filter_industry", label="Division, e.g. 35 or C35")
     industry_class = django_filters.CharFilter(method="filter_industry", label="Class, e.g. 3511 or C3511")
-    tag = django_filters.CharFilter(method="filter_tag", label="Carries this tag (repeat for all of several)")
+    tag = RepeatedCharFilter(method="filter_tag", label="Carries this tag (repeat for all of several)")
     in_park = django_filters.BooleanFilter(method="filter_in_park", label="In the park today")
     registration_date = django_filters.DateFromToRangeFilter()
-    assigned_staff = django_filters.NumberFilter(field_name="assigned_staff_id")
+    assigned_staff = IdFilter(field_name="assigned_staff_id")
     legal_form = django_filters.CharFilter()
 
     class Meta:
@@ -77,7 +78,7 @@ class FirmFilter(django_filters.FilterSet):
 
 class IndustryFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Code prefix or name substring")
-    level = django_filters.NumberFilter()
+    level = IdFilter()
     section = django_filters.CharFilter()
     parent = django_filters.CharFilter(field_name="parent_id")
 
@@ -93,7 +94,7 @@ class IndustryFilter(django_filters.FilterSet):
 
 
 class ContactFilter(django_filters.FilterSet):
-    firm = django_filters.NumberFilter(field_name="firm_id")
+    firm = IdFilter(field_name="firm_id")
 
     class Meta:
         model = Contact
@@ -102,8 +103,8 @@ class ContactFilter(django_filters.FilterSet):
 
 class JournalFilter(django_filters.FilterSet):
     date = django_filters.DateFromToRangeFilter()
-    firm = django_filters.NumberFilter(field_name="firm_id")
-    author = django_filters.NumberFilter(field_name="author_id")
+    firm = IdFilter(field_name="firm_id")
+    author = IdFilter(field_name="author_id")
 
     class Meta:
         model = JournalEntry

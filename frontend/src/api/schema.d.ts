@@ -74,7 +74,7 @@ export interface paths {
          * @description Staff send a proposal back with a reason. It stays on record; the firm may submit again.
          *     With `If-Match`, a proposal edited since it was read is 409 `stale` and stays as it is.
          */
-        post: operations["annual_figures_reject_create"];
+        post: operations["annual_figures_reject"];
         delete?: never;
         options?: never;
         head?: never;
@@ -94,7 +94,7 @@ export interface paths {
          * @description Staff accept a proposal: rules and reports now use it; the previous verified version is superseded.
          *     With `If-Match`, a proposal edited since it was read is 409 `stale` and stays as it is.
          */
-        post: operations["annual_figures_verify_create"];
+        post: operations["annual_figures_verify"];
         delete?: never;
         options?: never;
         head?: never;
@@ -109,7 +109,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Every version of this firm's figures for the same period, newest first (a short, unpaginated list). */
-        get: operations["annual_figures_versions_list"];
+        get: operations["annual_figures_versions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -126,7 +126,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The list as a file (all rows matching the filters, in the list's order). */
-        get: operations["annual_figures_export_retrieve"];
+        get: operations["annual_figures_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -142,7 +142,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Sets the CSRF cookie and returns the token, for the browser before its first write. */
+        /**
+         * @description Sets the CSRF cookie and returns the token, for the browser before its first write. Login rotates
+         *     the token: fetch it again after logging in.
+         */
         get: operations["auth_csrf"];
         put?: never;
         post?: never;
@@ -164,6 +167,11 @@ export interface paths {
         /**
          * @description Session login for the browser; needs the CSRF token (GET /auth/csrf/). Too many failures for one
          *     username from one client lock that pair for a while (the same lockout as every other login path).
+         *
+         *     Logging in rotates the CSRF token: the token read before login no longer works. A session client
+         *     fetches it again (`GET /auth/csrf/`) after logging in and sends it as `X-CSRFToken` on every
+         *     write. API clients use a token instead (`POST /tokens/` once, then `Authorization: Bearer <key>`),
+         *     which needs no CSRF token; see docs/api.md.
          */
         post: operations["auth_login"];
         delete?: never;
@@ -285,7 +293,7 @@ export interface paths {
          *     rotated or switched-off token is a 404. The route has no name on purpose: it is the one API path
          *     that takes no session or API token (see the report on tests/test_access.py).
          */
-        get: operations["calendar_.ics_retrieve"];
+        get: operations["calendar_ics_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -384,7 +392,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Record the successor (new certificate date and number); this one is superseded from its first day. */
-        post: operations["certifications_renew_create"];
+        post: operations["certifications_renew"];
         delete?: never;
         options?: never;
         head?: never;
@@ -401,7 +409,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Revoke from a date: the certification counts up to the day before, and never again. */
-        post: operations["certifications_revoke_create"];
+        post: operations["certifications_revoke"];
         delete?: never;
         options?: never;
         head?: never;
@@ -416,7 +424,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The list as a file (all rows matching the filters, in the list's order). */
-        get: operations["certifications_export_retrieve"];
+        get: operations["certifications_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -604,7 +612,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The stored file, as an attachment under its original name. Outside the caller's scope: 404. */
-        get: operations["evidence_files_download_retrieve"];
+        get: operations["evidence_files_download"];
         put?: never;
         post?: never;
         delete?: never;
@@ -741,7 +749,7 @@ export interface paths {
          * @description Every change to the firm and its contacts, links, notes, titles, figures and flags: who, when,
          *     from where, why, before and after.
          */
-        get: operations["firms_history_list"];
+        get: operations["firms_history"];
         put?: never;
         post?: never;
         delete?: never;
@@ -760,7 +768,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Record that the firm left the park (moved out or deregistered). Nothing is erased. */
-        post: operations["firms_leave_create"];
+        post: operations["firms_leave"];
         delete?: never;
         options?: never;
         head?: never;
@@ -778,7 +786,7 @@ export interface paths {
          * @description What happened to the firm, newest first: certifications awarded, renewed and revoked, listing
          *     events, figures verified, and (for park staff) journal entries. One query per source.
          */
-        get: operations["firms_timeline_list"];
+        get: operations["firms_timeline"];
         put?: never;
         post?: never;
         delete?: never;
@@ -795,7 +803,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The list as a file (all rows matching the filters, in the list's order). */
-        get: operations["firms_export_retrieve"];
+        get: operations["firms_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -862,7 +870,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Someone has seen it and is on it (open → acknowledged). */
-        post: operations["flags_acknowledge_create"];
+        post: operations["flags_acknowledge"];
         delete?: never;
         options?: never;
         head?: never;
@@ -879,7 +887,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Not relevant (reason required): the subject stays dismissed, no new flag is opened for it. */
-        post: operations["flags_dismiss_create"];
+        post: operations["flags_dismiss"];
         delete?: never;
         options?: never;
         head?: never;
@@ -896,7 +904,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Back to open (from resolved, dismissed or snoozed); 409 if the subject already has an open flag. */
-        post: operations["flags_reopen_create"];
+        post: operations["flags_reopen"];
         delete?: never;
         options?: never;
         head?: never;
@@ -913,7 +921,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Dealt with. If the next scan still finds the condition, the flag is reopened (dismiss to stop it). */
-        post: operations["flags_resolve_create"];
+        post: operations["flags_resolve"];
         delete?: never;
         options?: never;
         head?: never;
@@ -930,7 +938,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Hidden until a date (at most a year); the first scan on or after it reopens it if it still holds. */
-        post: operations["flags_snooze_create"];
+        post: operations["flags_snooze"];
         delete?: never;
         options?: never;
         head?: never;
@@ -950,7 +958,7 @@ export interface paths {
          * @description One action on many flags (the inbox). Ids outside your scope: 400, nothing changes; flags whose
          *     state does not allow the action are left as they are and listed under `skipped`.
          */
-        post: operations["flags_bulk_create"];
+        post: operations["flags_bulk"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1080,7 +1088,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Today's data against the frozen report: per number, the firms that entered or left its list. */
-        get: operations["highlight_reports_diff_retrieve"];
+        get: operations["highlight_reports_diff"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1103,7 +1111,7 @@ export interface paths {
          *     changes a published report afterwards. `diff/` recomputes it from today's records and lists,
          *     firm by firm, what changed.
          */
-        get: operations["highlight_reports_docx_retrieve"];
+        get: operations["highlight_reports_docx"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1119,8 +1127,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The frozen firms behind one number. */
-        get: operations["highlight_reports_firms_list"];
+        /** @description The frozen firms behind one number. Name exactly one number: `line` with `bucket`, or `tag_group`, or `monthly_upgrades=true`, or `listing_bucket`; anything else (none, or two of them, or a line without a bucket) is a 400. */
+        get: operations["highlight_reports_firms"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1143,7 +1151,7 @@ export interface paths {
          *     changes a published report afterwards. `diff/` recomputes it from today's records and lists,
          *     firm by firm, what changed.
          */
-        get: operations["highlight_reports_xlsx_retrieve"];
+        get: operations["highlight_reports_xlsx"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1239,7 +1247,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The live report as a Word narrative in Chinese. */
-        get: operations["highlights_docx_retrieve"];
+        get: operations["highlights_docx"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1255,8 +1263,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The firms behind one number of the live report: `lines/{code}/firms/?bucket=new`, or `firms/?line=HNTE&bucket=new`, `?tag_group=`, `?monthly_upgrades=true`, `?listing_bucket=`. */
-        get: operations["highlights_firms_list"];
+        /** @description The firms behind one number of the live report: `lines/{code}/firms/?bucket=new`, or `firms/?line=HNTE&bucket=new`, `?tag_group=`, `?monthly_upgrades=true`, `?listing_bucket=`. Name exactly one number: `line` with `bucket`, or `tag_group`, or `monthly_upgrades=true`, or `listing_bucket`; anything else (none, or two of them, or a line without a bucket) is a 400. */
+        get: operations["highlights_firms"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1273,7 +1281,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The live report as Excel: a summary sheet, then one sheet per line with its firm lists. */
-        get: operations["highlights_xlsx_retrieve"];
+        get: operations["highlights_xlsx"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1290,7 +1298,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description How many firms of the scope, in the park today, hold each rung, and stand on it as their top rung. */
-        get: operations["highlights_funnel_retrieve"];
+        get: operations["highlights_funnel"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1307,7 +1315,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Closing and new per line and year, for charts, with the ladder funnel of today. */
-        get: operations["highlights_trend_retrieve"];
+        get: operations["highlights_trend"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1397,7 +1405,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Write the checked rows, all or nothing. 200 when done, 202 when it runs in the background. */
-        post: operations["imports_commit_create"];
+        post: operations["imports_commit"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1412,7 +1420,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The uploaded sheet (always XLSX) with the column 错误原因 / Error filled for every bad row. */
-        get: operations["imports_error_workbook_retrieve"];
+        get: operations["imports_error_workbook"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1616,7 +1624,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The list as a file (all rows matching the filters, in the list's order). */
-        get: operations["listing_events_export_retrieve"];
+        get: operations["listing_events_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1750,7 +1758,7 @@ export interface paths {
          * @description Staff send a proposal back with a reason. It stays on record; the firm may submit again.
          *     With `If-Match`, a proposal edited since it was read is 409 `stale` and stays as it is.
          */
-        post: operations["monthly_figures_reject_create"];
+        post: operations["monthly_figures_reject"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1770,7 +1778,7 @@ export interface paths {
          * @description Staff accept a proposal: rules and reports now use it; the previous verified version is superseded.
          *     With `If-Match`, a proposal edited since it was read is 409 `stale` and stays as it is.
          */
-        post: operations["monthly_figures_verify_create"];
+        post: operations["monthly_figures_verify"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1785,7 +1793,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Every version of this firm's figures for the same period, newest first (a short, unpaginated list). */
-        get: operations["monthly_figures_versions_list"];
+        get: operations["monthly_figures_versions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1802,7 +1810,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The list as a file (all rows matching the filters, in the list's order). */
-        get: operations["monthly_figures_export_retrieve"];
+        get: operations["monthly_figures_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1855,7 +1863,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Your in-app notifications (only yours, whatever your role), newest first. `?unread=true` filters. */
-        post: operations["notifications_read_create"];
+        post: operations["notifications_read"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1872,7 +1880,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Your in-app notifications (only yours, whatever your role), newest first. `?unread=true` filters. */
-        post: operations["notifications_unread_create"];
+        post: operations["notifications_unread"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1907,7 +1915,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Your in-app notifications (only yours, whatever your role), newest first. `?unread=true` filters. */
-        post: operations["notifications_read_all_create"];
+        post: operations["notifications_read_all"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2108,7 +2116,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The computations a criterion can name, with their parameters. */
-        get: operations["rule_sets_metrics_list"];
+        get: operations["rule_sets_metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2167,7 +2175,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Your API tokens. The key is shown once on creation; DELETE revokes (the record stays). */
-        post: operations["tokens_revoke_create"];
+        post: operations["tokens_revoke"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2364,6 +2372,18 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AccessScope: {
+            role: components["schemas"]["RoleEnum"];
+            /** @description True when the caller sees every zone. */
+            all_zones: boolean;
+            zones: {
+                [key: string]: unknown;
+            }[];
+            /** @description Firms an enterprise user is linked to. */
+            firms: {
+                [key: string]: unknown;
+            }[];
+        };
         /**
          * @description * `acknowledge` - acknowledge
          *     * `dismiss` - dismiss
@@ -2381,105 +2401,59 @@ export interface components {
             readonly zone: number;
             /** @description 会计年度, e.g. 2023; not in the future. */
             fiscal_year: number;
-            /**
-             * 营业收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             operating_revenue?: string | null;
-            /**
-             * 主营业务收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             main_business_revenue?: string | null;
             /**
-             * 销售收入（高企口径）
              * Format: decimal
              * @description Sales revenue as HNTE counts it (main + other business revenue).
              */
             sales_revenue?: string | null;
-            /**
-             * 高新技术产品（服务）收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             high_tech_revenue?: string | null;
-            /**
-             * 研发费用总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             rd_expense?: string | null;
-            /**
-             * 境内研发费用
-             * Format: decimal
-             */
+            /** Format: decimal */
             rd_expense_domestic?: string | null;
-            /**
-             * 成本费用总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             total_costs?: string | null;
             /**
-             * 净利润
              * Format: decimal
              * @description May be negative.
              */
             net_profit?: string | null;
             /**
-             * 扣除非经常性损益后的净利润
              * Format: decimal
              * @description May be negative.
              */
             net_profit_recurring?: string | null;
-            /**
-             * 资产总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             total_assets?: string | null;
-            /**
-             * 负债总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             total_liabilities?: string | null;
-            /**
-             * 工业总产值
-             * Format: decimal
-             */
+            /** Format: decimal */
             output_value?: string | null;
             /**
-             * 新增股权融资额
              * Format: decimal
              * @description New equity financing paid in during the year.
              */
             equity_financing?: string | null;
-            /**
-             * 进出口总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             import_export_value?: string | null;
-            /**
-             * 职工总数
-             * @description Including part-time and temporary staff of 6 months or more.
-             */
+            /** @description Including part-time and temporary staff of 6 months or more. */
             staff_total?: number | null;
-            /** 科技人员数 */
             st_staff?: number | null;
-            /** 研发人员数 */
             rd_staff?: number | null;
-            /** Ⅰ类知识产权数 */
             ip_class1?: number | null;
-            /** Ⅱ类知识产权数 */
             ip_class2?: number | null;
-            /** 高价值Ⅰ类知识产权数 */
             ip_class1_high_value?: number | null;
-            /** 科技成果转化数 */
             st_results_converted?: number | null;
-            readonly state: components["schemas"]["StateEdbEnum"];
+            readonly state: components["schemas"]["FigureStateEnum"];
             readonly source: components["schemas"]["SourceEnum"];
             /** @description 1, 2, 3 … per firm and period, in order of submission. */
             readonly version: number;
-            /**
-             * 说明
-             * @description The submitter's remarks, e.g. which audit report the values come from.
-             */
+            /** @description The submitter's remarks, e.g. which audit report the values come from. */
             note?: string;
             readonly submitted_by: number | null;
             readonly submitted_by_name: string | null;
@@ -2501,101 +2475,55 @@ export interface components {
             firm: number;
             /** @description 会计年度, e.g. 2023; not in the future. */
             fiscal_year: number;
-            /**
-             * 营业收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             operating_revenue?: string | null;
-            /**
-             * 主营业务收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             main_business_revenue?: string | null;
             /**
-             * 销售收入（高企口径）
              * Format: decimal
              * @description Sales revenue as HNTE counts it (main + other business revenue).
              */
             sales_revenue?: string | null;
-            /**
-             * 高新技术产品（服务）收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             high_tech_revenue?: string | null;
-            /**
-             * 研发费用总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             rd_expense?: string | null;
-            /**
-             * 境内研发费用
-             * Format: decimal
-             */
+            /** Format: decimal */
             rd_expense_domestic?: string | null;
-            /**
-             * 成本费用总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             total_costs?: string | null;
             /**
-             * 净利润
              * Format: decimal
              * @description May be negative.
              */
             net_profit?: string | null;
             /**
-             * 扣除非经常性损益后的净利润
              * Format: decimal
              * @description May be negative.
              */
             net_profit_recurring?: string | null;
-            /**
-             * 资产总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             total_assets?: string | null;
-            /**
-             * 负债总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             total_liabilities?: string | null;
-            /**
-             * 工业总产值
-             * Format: decimal
-             */
+            /** Format: decimal */
             output_value?: string | null;
             /**
-             * 新增股权融资额
              * Format: decimal
              * @description New equity financing paid in during the year.
              */
             equity_financing?: string | null;
-            /**
-             * 进出口总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             import_export_value?: string | null;
-            /**
-             * 职工总数
-             * @description Including part-time and temporary staff of 6 months or more.
-             */
+            /** @description Including part-time and temporary staff of 6 months or more. */
             staff_total?: number | null;
-            /** 科技人员数 */
             st_staff?: number | null;
-            /** 研发人员数 */
             rd_staff?: number | null;
-            /** Ⅰ类知识产权数 */
             ip_class1?: number | null;
-            /** Ⅱ类知识产权数 */
             ip_class2?: number | null;
-            /** 高价值Ⅰ类知识产权数 */
             ip_class1_high_value?: number | null;
-            /** 科技成果转化数 */
             st_results_converted?: number | null;
-            /**
-             * 说明
-             * @description The submitter's remarks, e.g. which audit report the values come from.
-             */
+            /** @description The submitter's remarks, e.g. which audit report the values come from. */
             note?: string;
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
             reason?: string;
@@ -2692,15 +2620,10 @@ export interface components {
              *     * `priority` - 重点 / Priority pool
              */
             level?: components["schemas"]["LevelEnum"];
-            /** 证书/登记编号 */
             number?: string;
-            /** 批次 */
             batch?: string;
             entry_route?: components["schemas"]["EntryRouteEnum"] | components["schemas"]["BlankEnum"];
-            /**
-             * 发证/认定日期
-             * Format: date
-             */
+            /** Format: date */
             certificate_date: string;
             /**
              * Format: date
@@ -2714,9 +2637,9 @@ export interface components {
             valid_until?: string | null;
             /**
              * Format: date
-             * @description Last day it counts: valid_until cut short by revocation or renewal.
+             * @description Last day it counts: valid_until cut short by revocation or renewal; null when open-ended.
              */
-            readonly ends_on: string;
+            readonly ends_on: string | null;
             /** @description Derived as of today: pending / valid / expired / revoked / superseded. */
             readonly state: components["schemas"]["CertificationStateEnum"];
             /**
@@ -2784,15 +2707,10 @@ export interface components {
              *     * `priority` - 重点 / Priority pool
              */
             level?: components["schemas"]["LevelEnum"];
-            /** 证书/登记编号 */
             number?: string;
-            /** 批次 */
             batch?: string;
             entry_route?: components["schemas"]["EntryRouteEnum"] | components["schemas"]["BlankEnum"];
-            /**
-             * 发证/认定日期
-             * Format: date
-             */
+            /** Format: date */
             certificate_date: string;
             /**
              * Format: date
@@ -3130,10 +3048,9 @@ export interface components {
             readonly id: number;
             readonly firm: number;
             readonly firm_name: string;
-            /** 会计年度 */
             readonly fiscal_year: number | null;
             readonly certification_id: number | null;
-            readonly kind: components["schemas"]["KindE92Enum"];
+            readonly kind: components["schemas"]["EvidenceKindEnum"];
             readonly title: string;
             readonly original_name: string;
             /** @description Detected from the content, never taken from the client. */
@@ -3146,6 +3063,16 @@ export interface components {
             readonly uploaded_at: string;
             readonly download_url: string;
         };
+        /**
+         * @description * `certificate` - 证书 / Certificate
+         *     * `audit_report` - 审计报告 / Audit report
+         *     * `financial_statement` - 财务报表 / Financial statement
+         *     * `tax_return` - 纳税申报表 / Tax return
+         *     * `ip` - 知识产权证明 / IP evidence
+         *     * `other` - 其他 / Other
+         * @enum {string}
+         */
+        EvidenceKindEnum: "certificate" | "audit_report" | "financial_statement" | "tax_return" | "ip" | "other";
         /** @description multipart/form-data: the file plus what it belongs to (a fiscal year, a certification, or both). */
         EvidenceUploadRequest: {
             firm: number;
@@ -3157,7 +3084,7 @@ export interface components {
             fiscal_year?: number | null;
             certification_id?: number | null;
             /** @default other */
-            kind: components["schemas"]["KindE92Enum"];
+            kind: components["schemas"]["EvidenceKindEnum"];
             /** @default  */
             title: string;
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
@@ -3213,6 +3140,14 @@ export interface components {
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
             reason?: string;
         };
+        /**
+         * @description * `proposed` - 待核实 / Proposed
+         *     * `verified` - 已核实 / Verified
+         *     * `rejected` - 已退回 / Rejected
+         *     * `superseded` - 已被新版本取代 / Superseded
+         * @enum {string}
+         */
+        FigureStateEnum: "proposed" | "verified" | "rejected" | "superseded";
         FigureVerifyRequest: {
             /** @default  */
             note: string;
@@ -3224,33 +3159,20 @@ export interface components {
             readonly id: number;
             /** @description 统一社会信用代码 (GB 32100-2015), 18 characters; full-width input is normalised. */
             uscc: string;
-            /** 企业名称 */
             name: string;
-            /**
-             * 成立日期
-             * Format: date
-             */
+            /** Format: date */
             registration_date?: string | null;
             legal_form?: components["schemas"]["LegalFormEnum"];
-            /**
-             * 股改日期
-             * Format: date
-             */
+            /** Format: date */
             joint_stock_date?: string | null;
             /** @description GB/T 4754-2017 class: section letter + 4 digits, e.g. C3511. */
             industry?: string | null;
-            readonly industry_name: string;
+            readonly industry_name: string | null;
             zone: number;
             readonly zone_name: string;
-            /**
-             * 入园日期
-             * Format: date
-             */
+            /** Format: date */
             entered_park_on?: string | null;
-            /**
-             * 离园日期
-             * Format: date
-             */
+            /** Format: date */
             left_park_on?: string | null;
             exit_kind?: components["schemas"]["ExitKindEnum"] | components["schemas"]["BlankEnum"];
             exit_note?: string;
@@ -3271,33 +3193,20 @@ export interface components {
             readonly id: number;
             /** @description 统一社会信用代码 (GB 32100-2015), 18 characters; full-width input is normalised. */
             uscc: string;
-            /** 企业名称 */
             name: string;
-            /**
-             * 成立日期
-             * Format: date
-             */
+            /** Format: date */
             registration_date?: string | null;
             legal_form?: components["schemas"]["LegalFormEnum"];
-            /**
-             * 股改日期
-             * Format: date
-             */
+            /** Format: date */
             joint_stock_date?: string | null;
             /** @description GB/T 4754-2017 class: section letter + 4 digits, e.g. C3511. */
             industry?: string | null;
-            readonly industry_name: string;
+            readonly industry_name: string | null;
             zone: number;
             readonly zone_name: string;
-            /**
-             * 入园日期
-             * Format: date
-             */
+            /** Format: date */
             entered_park_on?: string | null;
-            /**
-             * 离园日期
-             * Format: date
-             */
+            /** Format: date */
             left_park_on?: string | null;
             exit_kind?: components["schemas"]["ExitKindEnum"] | components["schemas"]["BlankEnum"];
             exit_note?: string;
@@ -3313,9 +3222,7 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
             readonly warnings: string[];
-            readonly contacts: {
-                [key: string]: unknown;
-            }[];
+            readonly contacts: components["schemas"]["Contact"][];
             /** @description Certifications valid today. */
             readonly titles: components["schemas"]["FirmTitle"][];
             /** @description Each ladder's rungs and the highest one held today. */
@@ -3325,31 +3232,18 @@ export interface components {
         FirmDetailRequest: {
             /** @description 统一社会信用代码 (GB 32100-2015), 18 characters; full-width input is normalised. */
             uscc: string;
-            /** 企业名称 */
             name: string;
-            /**
-             * 成立日期
-             * Format: date
-             */
+            /** Format: date */
             registration_date?: string | null;
             legal_form?: components["schemas"]["LegalFormEnum"];
-            /**
-             * 股改日期
-             * Format: date
-             */
+            /** Format: date */
             joint_stock_date?: string | null;
             /** @description GB/T 4754-2017 class: section letter + 4 digits, e.g. C3511. */
             industry?: string | null;
             zone: number;
-            /**
-             * 入园日期
-             * Format: date
-             */
+            /** Format: date */
             entered_park_on?: string | null;
-            /**
-             * 离园日期
-             * Format: date
-             */
+            /** Format: date */
             left_park_on?: string | null;
             exit_kind?: components["schemas"]["ExitKindEnum"] | components["schemas"]["BlankEnum"];
             exit_note?: string;
@@ -3450,7 +3344,7 @@ export interface components {
             readonly firm_name: string;
             readonly zone: number;
             readonly zone_name: string;
-            readonly kind: components["schemas"]["KindCbfEnum"];
+            readonly kind: components["schemas"]["FlagKindEnum"];
             readonly programme: string;
             /** @default  */
             readonly subject: string;
@@ -3511,6 +3405,18 @@ export interface components {
             /** @default  */
             note: string;
         };
+        /**
+         * @description * `renewal_due` - 续期到期提醒 / Renewal due
+         *     * `expired` - 已过期 / Expired
+         *     * `report_due` - 报告截止提醒 / Report due
+         *     * `threshold_reached` - 达到门槛 / Threshold reached
+         *     * `eligible` - 符合申报条件 / Eligible
+         *     * `upgrade_candidate` - 可晋级 / Upgrade candidate
+         *     * `near_miss` - 接近条件 / Near miss
+         *     * `data_missing` - 数据缺失 / Data missing
+         * @enum {string}
+         */
+        FlagKindEnum: "renewal_due" | "expired" | "report_due" | "threshold_reached" | "eligible" | "upgrade_candidate" | "near_miss" | "data_missing";
         /** @description Accepts an optional `reason` that goes into the change history of this write. */
         FlagNoteRequest: {
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
@@ -3539,6 +3445,27 @@ export interface components {
          * @enum {string}
          */
         FlagStateEnum: "open" | "acknowledged" | "snoozed" | "resolved" | "dismissed";
+        Funnel: {
+            scope: components["schemas"]["Scope"];
+            /** @description Firms of the scope in the park today. */
+            in_park: number;
+            ladders: components["schemas"]["FunnelLadder"][];
+        };
+        FunnelLadder: {
+            ladder: components["schemas"]["LadderEnum"];
+            name: string;
+            rungs: components["schemas"]["FunnelRung"][];
+        };
+        FunnelRung: {
+            /** @description Programme code. */
+            code: string;
+            name: string;
+            rung: number;
+            /** @description Firms holding this rung today. */
+            holding: number;
+            /** @description Firms for which it is the highest rung held. */
+            on_top: number;
+        };
         Gap: {
             field: string;
             fiscal_year: number | null;
@@ -3761,10 +3688,22 @@ export interface components {
             /** @description beat, api, command, demo, sweep … */
             readonly trigger: string;
             readonly requested_by: number | null;
-            readonly params: unknown;
-            readonly progress: unknown;
-            readonly counts: unknown;
-            readonly errors: unknown;
+            /** @description What the job was started with (today, kinds …). */
+            readonly params: {
+                [key: string]: unknown;
+            };
+            /** @description Where a running job is, e.g. {done, total, cursor}. */
+            readonly progress: {
+                [key: string]: unknown;
+            };
+            /** @description What the job did, e.g. {opened, closed, firms}. */
+            readonly counts: {
+                [key: string]: unknown;
+            };
+            /** @description Errors met, e.g. [{error: …}]; empty when none. */
+            readonly errors: {
+                [key: string]: unknown;
+            }[];
             readonly resumed_from: number | null;
             readonly worker: string;
             /** Format: date-time */
@@ -3795,7 +3734,7 @@ export interface components {
              */
             today?: string;
             /** @description scan only: just these kinds' detectors (default: every kind). */
-            kinds?: components["schemas"]["KindsEnum"][];
+            kinds?: components["schemas"]["FlagKindEnum"][];
         };
         /**
          * @description * `scan` - 夜间扫描 / Nightly scan
@@ -3851,40 +3790,6 @@ export interface components {
          * @enum {string}
          */
         JournalKindEnum: "visit" | "call" | "meeting" | "service" | "other";
-        /**
-         * @description * `renewal_due` - 续期到期提醒 / Renewal due
-         *     * `expired` - 已过期 / Expired
-         *     * `report_due` - 报告截止提醒 / Report due
-         *     * `threshold_reached` - 达到门槛 / Threshold reached
-         *     * `eligible` - 符合申报条件 / Eligible
-         *     * `upgrade_candidate` - 可晋级 / Upgrade candidate
-         *     * `near_miss` - 接近条件 / Near miss
-         *     * `data_missing` - 数据缺失 / Data missing
-         * @enum {string}
-         */
-        KindCbfEnum: "renewal_due" | "expired" | "report_due" | "threshold_reached" | "eligible" | "upgrade_candidate" | "near_miss" | "data_missing";
-        /**
-         * @description * `certificate` - 证书 / Certificate
-         *     * `audit_report` - 审计报告 / Audit report
-         *     * `financial_statement` - 财务报表 / Financial statement
-         *     * `tax_return` - 纳税申报表 / Tax return
-         *     * `ip` - 知识产权证明 / IP evidence
-         *     * `other` - 其他 / Other
-         * @enum {string}
-         */
-        KindE92Enum: "certificate" | "audit_report" | "financial_statement" | "tax_return" | "ip" | "other";
-        /**
-         * @description * `renewal_due` - 续期到期提醒 / Renewal due
-         *     * `expired` - 已过期 / Expired
-         *     * `report_due` - 报告截止提醒 / Report due
-         *     * `threshold_reached` - 达到门槛 / Threshold reached
-         *     * `eligible` - 符合申报条件 / Eligible
-         *     * `upgrade_candidate` - 可晋级 / Upgrade candidate
-         *     * `near_miss` - 接近条件 / Near miss
-         *     * `data_missing` - 数据缺失 / Data missing
-         * @enum {string}
-         */
-        KindsEnum: "renewal_due" | "expired" | "report_due" | "threshold_reached" | "eligible" | "upgrade_candidate" | "near_miss" | "data_missing";
         /**
          * @description * `tech` - 科技创新 / Science & technology
          *     * `quality_sme` - 优质中小企业 / Quality SMEs
@@ -3970,12 +3875,9 @@ export interface components {
             readonly stage_label: string;
             /** Format: date */
             date: string;
-            /** 入库级别 */
             pool_level?: components["schemas"]["PoolLevelEnum"] | components["schemas"]["BlankEnum"];
-            /** 板块 */
             board?: components["schemas"]["BoardEnum"] | components["schemas"]["BlankEnum"];
             readonly board_label: string | null;
-            /** 保荐机构 */
             sponsor?: string;
             /**
              * @description Only for the listing committee (上市委审议): pending, passed or failed; pending if left out.
@@ -4004,11 +3906,8 @@ export interface components {
             stage: components["schemas"]["StageEnum"];
             /** Format: date */
             date: string;
-            /** 入库级别 */
             pool_level?: components["schemas"]["PoolLevelEnum"] | components["schemas"]["BlankEnum"];
-            /** 板块 */
             board?: components["schemas"]["BoardEnum"] | components["schemas"]["BlankEnum"];
-            /** 保荐机构 */
             sponsor?: string;
             /**
              * @description Only for the listing committee (上市委审议): pending, passed or failed; pending if left out.
@@ -4076,19 +3975,14 @@ export interface components {
         };
         Me: {
             readonly id: number;
-            /**
-             * 用户名
-             * @description 必填；长度为150个字符或以下；只能包含字母、数字、特殊字符“@”、“.”、“-”和“_”。
-             */
+            /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
             username: string;
             display_name?: string;
-            /** 电子邮件地址 */
+            /** Email address */
             email?: string;
             phone?: string;
-            readonly role: string;
-            readonly scope: {
-                [key: string]: unknown;
-            };
+            readonly role: components["schemas"]["RoleEnum"];
+            readonly scope: components["schemas"]["AccessScope"];
         };
         Metric: {
             name: string;
@@ -4133,24 +4027,15 @@ export interface components {
             year: number;
             /** @description 1–12; not in the future. */
             month: number;
-            /**
-             * 本年累计主营业务收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             main_business_revenue_ytd?: string | null;
-            /**
-             * 本年累计工业总产值
-             * Format: decimal
-             */
+            /** Format: decimal */
             output_value_ytd?: string | null;
-            readonly state: components["schemas"]["StateEdbEnum"];
+            readonly state: components["schemas"]["FigureStateEnum"];
             readonly source: components["schemas"]["SourceEnum"];
             /** @description 1, 2, 3 … per firm and period, in order of submission. */
             readonly version: number;
-            /**
-             * 说明
-             * @description The submitter's remarks, e.g. which audit report the values come from.
-             */
+            /** @description The submitter's remarks, e.g. which audit report the values come from. */
             note?: string;
             readonly submitted_by: number | null;
             readonly submitted_by_name: string | null;
@@ -4174,20 +4059,11 @@ export interface components {
             year: number;
             /** @description 1–12; not in the future. */
             month: number;
-            /**
-             * 本年累计主营业务收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             main_business_revenue_ytd?: string | null;
-            /**
-             * 本年累计工业总产值
-             * Format: decimal
-             */
+            /** Format: decimal */
             output_value_ytd?: string | null;
-            /**
-             * 说明
-             * @description The submitter's remarks, e.g. which audit report the values come from.
-             */
+            /** @description The submitter's remarks, e.g. which audit report the values come from. */
             note?: string;
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
             reason?: string;
@@ -4702,101 +4578,55 @@ export interface components {
             firm?: number;
             /** @description 会计年度, e.g. 2023; not in the future. */
             fiscal_year?: number;
-            /**
-             * 营业收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             operating_revenue?: string | null;
-            /**
-             * 主营业务收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             main_business_revenue?: string | null;
             /**
-             * 销售收入（高企口径）
              * Format: decimal
              * @description Sales revenue as HNTE counts it (main + other business revenue).
              */
             sales_revenue?: string | null;
-            /**
-             * 高新技术产品（服务）收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             high_tech_revenue?: string | null;
-            /**
-             * 研发费用总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             rd_expense?: string | null;
-            /**
-             * 境内研发费用
-             * Format: decimal
-             */
+            /** Format: decimal */
             rd_expense_domestic?: string | null;
-            /**
-             * 成本费用总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             total_costs?: string | null;
             /**
-             * 净利润
              * Format: decimal
              * @description May be negative.
              */
             net_profit?: string | null;
             /**
-             * 扣除非经常性损益后的净利润
              * Format: decimal
              * @description May be negative.
              */
             net_profit_recurring?: string | null;
-            /**
-             * 资产总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             total_assets?: string | null;
-            /**
-             * 负债总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             total_liabilities?: string | null;
-            /**
-             * 工业总产值
-             * Format: decimal
-             */
+            /** Format: decimal */
             output_value?: string | null;
             /**
-             * 新增股权融资额
              * Format: decimal
              * @description New equity financing paid in during the year.
              */
             equity_financing?: string | null;
-            /**
-             * 进出口总额
-             * Format: decimal
-             */
+            /** Format: decimal */
             import_export_value?: string | null;
-            /**
-             * 职工总数
-             * @description Including part-time and temporary staff of 6 months or more.
-             */
+            /** @description Including part-time and temporary staff of 6 months or more. */
             staff_total?: number | null;
-            /** 科技人员数 */
             st_staff?: number | null;
-            /** 研发人员数 */
             rd_staff?: number | null;
-            /** Ⅰ类知识产权数 */
             ip_class1?: number | null;
-            /** Ⅱ类知识产权数 */
             ip_class2?: number | null;
-            /** 高价值Ⅰ类知识产权数 */
             ip_class1_high_value?: number | null;
-            /** 科技成果转化数 */
             st_results_converted?: number | null;
-            /**
-             * 说明
-             * @description The submitter's remarks, e.g. which audit report the values come from.
-             */
+            /** @description The submitter's remarks, e.g. which audit report the values come from. */
             note?: string;
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
             reason?: string;
@@ -4816,15 +4646,10 @@ export interface components {
              *     * `priority` - 重点 / Priority pool
              */
             level?: components["schemas"]["LevelEnum"];
-            /** 证书/登记编号 */
             number?: string;
-            /** 批次 */
             batch?: string;
             entry_route?: components["schemas"]["EntryRouteEnum"] | components["schemas"]["BlankEnum"];
-            /**
-             * 发证/认定日期
-             * Format: date
-             */
+            /** Format: date */
             certificate_date?: string;
             /**
              * Format: date
@@ -4868,31 +4693,18 @@ export interface components {
         PatchedFirmDetailRequest: {
             /** @description 统一社会信用代码 (GB 32100-2015), 18 characters; full-width input is normalised. */
             uscc?: string;
-            /** 企业名称 */
             name?: string;
-            /**
-             * 成立日期
-             * Format: date
-             */
+            /** Format: date */
             registration_date?: string | null;
             legal_form?: components["schemas"]["LegalFormEnum"];
-            /**
-             * 股改日期
-             * Format: date
-             */
+            /** Format: date */
             joint_stock_date?: string | null;
             /** @description GB/T 4754-2017 class: section letter + 4 digits, e.g. C3511. */
             industry?: string | null;
             zone?: number;
-            /**
-             * 入园日期
-             * Format: date
-             */
+            /** Format: date */
             entered_park_on?: string | null;
-            /**
-             * 离园日期
-             * Format: date
-             */
+            /** Format: date */
             left_park_on?: string | null;
             exit_kind?: components["schemas"]["ExitKindEnum"] | components["schemas"]["BlankEnum"];
             exit_note?: string;
@@ -4921,11 +4733,8 @@ export interface components {
             stage?: components["schemas"]["StageEnum"];
             /** Format: date */
             date?: string;
-            /** 入库级别 */
             pool_level?: components["schemas"]["PoolLevelEnum"] | components["schemas"]["BlankEnum"];
-            /** 板块 */
             board?: components["schemas"]["BoardEnum"] | components["schemas"]["BlankEnum"];
-            /** 保荐机构 */
             sponsor?: string;
             /**
              * @description Only for the listing committee (上市委审议): pending, passed or failed; pending if left out.
@@ -4953,20 +4762,11 @@ export interface components {
             year?: number;
             /** @description 1–12; not in the future. */
             month?: number;
-            /**
-             * 本年累计主营业务收入
-             * Format: decimal
-             */
+            /** Format: decimal */
             main_business_revenue_ytd?: string | null;
-            /**
-             * 本年累计工业总产值
-             * Format: decimal
-             */
+            /** Format: decimal */
             output_value_ytd?: string | null;
-            /**
-             * 说明
-             * @description The submitter's remarks, e.g. which audit report the values come from.
-             */
+            /** @description The submitter's remarks, e.g. which audit report the values come from. */
             note?: string;
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
             reason?: string;
@@ -5095,19 +4895,16 @@ export interface components {
         };
         /** @description Accepts an optional `reason` that goes into the change history of this write. */
         PatchedUserRequest: {
-            /**
-             * 用户名
-             * @description 必填；长度为150个字符或以下；只能包含字母、数字、特殊字符“@”、“.”、“-”和“_”。
-             */
+            /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
             username?: string;
             display_name?: string;
-            /** 电子邮件地址 */
+            /** Email address */
             email?: string;
             phone?: string;
             role?: components["schemas"]["RoleEnum"];
             /**
-             * 有效
-             * @description 指明用户是否被认为是活跃的。以反选代替删除帐号。
+             * Active
+             * @description Designates whether this user should be treated as active. Unselect this instead of deleting accounts.
              */
             is_active?: boolean;
             /** @description Staff and viewers: every zone. Otherwise `zones` lists the only zones they see; one of the two is required. 专员和只读用户：全部片区，或只看 zones 所列片区，二者必选其一。 */
@@ -5128,7 +4925,7 @@ export interface components {
             zone?: number | null;
             /** @description Only this programme's flags (code). */
             programme?: string | null;
-            kinds?: components["schemas"]["KindsEnum"][];
+            kinds?: components["schemas"]["FlagKindEnum"][];
             active?: boolean;
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
             reason?: string;
@@ -5518,14 +5315,6 @@ export interface components {
          * @enum {string}
          */
         StageEnum: "pool" | "joint_stock" | "tutoring_filed" | "tutoring_accepted" | "application_accepted" | "inquiry" | "committee" | "registration_submitted" | "registration_effective" | "issuance" | "listed" | "withdrawn" | "terminated";
-        /**
-         * @description * `proposed` - 待核实 / Proposed
-         *     * `verified` - 已核实 / Verified
-         *     * `rejected` - 已退回 / Rejected
-         *     * `superseded` - 已被新版本取代 / Superseded
-         * @enum {string}
-         */
-        StateEdbEnum: "proposed" | "verified" | "rejected" | "superseded";
         /** @description Accepts an optional `reason` that goes into the change history of this write. */
         TagGroup: {
             readonly id: number;
@@ -5670,54 +5459,66 @@ export interface components {
         TokensRevoked: {
             revoked: number;
         };
+        Trend: {
+            scope: components["schemas"]["Scope"];
+            lines: components["schemas"]["TrendLine"][];
+            funnel: components["schemas"]["FunnelLadder"][];
+        };
+        TrendLine: {
+            code: string;
+            name: string;
+            years: components["schemas"]["TrendYear"][];
+        };
+        TrendYear: {
+            year: number;
+            /** @description Firms holding the line on 1 Jan. */
+            opening: number;
+            /** @description Firms that gained it during the year. */
+            new: number;
+            /** @description Firms holding it on 31 Dec (or today, this year). */
+            closing: number;
+            /**
+             * Format: date
+             * @description The day `closing` is counted on.
+             */
+            as_of: string;
+        };
         /** @description Accepts an optional `reason` that goes into the change history of this write. */
         User: {
             readonly id: number;
-            /**
-             * 用户名
-             * @description 必填；长度为150个字符或以下；只能包含字母、数字、特殊字符“@”、“.”、“-”和“_”。
-             */
+            /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
             username: string;
             display_name?: string;
-            /** 电子邮件地址 */
+            /** Email address */
             email?: string;
             phone?: string;
             role: components["schemas"]["RoleEnum"];
             /**
-             * 有效
-             * @description 指明用户是否被认为是活跃的。以反选代替删除帐号。
+             * Active
+             * @description Designates whether this user should be treated as active. Unselect this instead of deleting accounts.
              */
             is_active?: boolean;
             /** @description Staff and viewers: every zone. Otherwise `zones` lists the only zones they see; one of the two is required. 专员和只读用户：全部片区，或只看 zones 所列片区，二者必选其一。 */
             all_zones?: boolean;
             zones?: number[];
             firms?: number[];
-            /**
-             * 上次登录
-             * Format: date-time
-             */
+            /** Format: date-time */
             readonly last_login: string | null;
-            /**
-             * 加入日期
-             * Format: date-time
-             */
+            /** Format: date-time */
             readonly date_joined: string;
         };
         /** @description Accepts an optional `reason` that goes into the change history of this write. */
         UserRequest: {
-            /**
-             * 用户名
-             * @description 必填；长度为150个字符或以下；只能包含字母、数字、特殊字符“@”、“.”、“-”和“_”。
-             */
+            /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
             username: string;
             display_name?: string;
-            /** 电子邮件地址 */
+            /** Email address */
             email?: string;
             phone?: string;
             role: components["schemas"]["RoleEnum"];
             /**
-             * 有效
-             * @description 指明用户是否被认为是活跃的。以反选代替删除帐号。
+             * Active
+             * @description Designates whether this user should be treated as active. Unselect this instead of deleting accounts.
              */
             is_active?: boolean;
             /** @description Staff and viewers: every zone. Otherwise `zones` lists the only zones they see; one of the two is required. 专员和只读用户：全部片区，或只看 zones 所列片区，二者必选其一。 */
@@ -5755,7 +5556,7 @@ export interface components {
             zone?: number | null;
             /** @description Only this programme's flags (code). */
             programme?: string | null;
-            kinds?: components["schemas"]["KindsEnum"][];
+            kinds?: components["schemas"]["FlagKindEnum"][];
             active?: boolean;
             /** Format: date-time */
             readonly created_at: string;
@@ -5778,7 +5579,7 @@ export interface components {
             zone?: number | null;
             /** @description Only this programme's flags (code). */
             programme?: string | null;
-            kinds?: components["schemas"]["KindsEnum"][];
+            kinds?: components["schemas"]["FlagKindEnum"][];
             active?: boolean;
             /** @description Why this change is made; recorded in the history. 修改原因，记入变更历史。 */
             reason?: string;
@@ -5826,11 +5627,11 @@ export interface operations {
                 fiscal_year?: number;
                 fiscal_year_max?: number;
                 fiscal_year_min?: number;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "fiscal_year" | "-fiscal_year" | "firm" | "-firm" | "version" | "-version" | "created_at" | "-created_at" | "reviewed_at" | "-reviewed_at" | "operating_revenue" | "-operating_revenue" | "output_value" | "-output_value";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /**
                  * @description * `enterprise` - 企业填报 / Enterprise
@@ -5846,7 +5647,7 @@ export interface operations {
                  */
                 state?: ("proposed" | "rejected" | "superseded" | "verified")[];
                 /** @description true: only the current verified figures (what rules and reports use); false: everything else */
-                verified?: string;
+                verified?: boolean;
                 /** @description Zone id 园区片区 */
                 zone?: number;
             };
@@ -5930,8 +5731,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["AnnualFiguresRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["AnnualFiguresRequest"];
-                "multipart/form-data": components["schemas"]["AnnualFiguresRequest"];
             };
         };
         responses: {
@@ -6022,7 +5821,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 annual figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this annual figures. */
                 id: number;
             };
             cookie?: never;
@@ -6031,6 +5830,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6101,7 +5902,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 annual figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this annual figures. */
                 id: number;
             };
             cookie?: never;
@@ -6109,13 +5910,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["AnnualFiguresRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["AnnualFiguresRequest"];
-                "multipart/form-data": components["schemas"]["AnnualFiguresRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6213,7 +6014,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 annual figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this annual figures. */
                 id: number;
             };
             cookie?: never;
@@ -6221,13 +6022,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedAnnualFiguresRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedAnnualFiguresRequest"];
-                "multipart/form-data": components["schemas"]["PatchedAnnualFiguresRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6317,7 +6118,7 @@ export interface operations {
             };
         };
     };
-    annual_figures_reject_create: {
+    annual_figures_reject: {
         parameters: {
             query?: never;
             header?: {
@@ -6325,7 +6126,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 annual figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this annual figures. */
                 id: number;
             };
             cookie?: never;
@@ -6333,13 +6134,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["FigureRejectRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FigureRejectRequest"];
-                "multipart/form-data": components["schemas"]["FigureRejectRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6429,7 +6230,7 @@ export interface operations {
             };
         };
     };
-    annual_figures_verify_create: {
+    annual_figures_verify: {
         parameters: {
             query?: never;
             header?: {
@@ -6437,7 +6238,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 annual figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this annual figures. */
                 id: number;
             };
             cookie?: never;
@@ -6445,13 +6246,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["FigureVerifyRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FigureVerifyRequest"];
-                "multipart/form-data": components["schemas"]["FigureVerifyRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6541,40 +6342,12 @@ export interface operations {
             };
         };
     };
-    annual_figures_versions_list: {
+    annual_figures_versions: {
         parameters: {
-            query?: {
-                firm?: number;
-                fiscal_year?: number;
-                fiscal_year_max?: number;
-                fiscal_year_min?: number;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
-                page?: number;
-                /** @description 每页返回的结果数量。 */
-                page_size?: number;
-                /**
-                 * @description * `enterprise` - 企业填报 / Enterprise
-                 *     * `staff` - 工作人员录入 / Staff
-                 *     * `import` - 导入 / Import
-                 */
-                source?: "enterprise" | "import" | "staff";
-                /**
-                 * @description * `proposed` - 待核实 / Proposed
-                 *     * `verified` - 已核实 / Verified
-                 *     * `rejected` - 已退回 / Rejected
-                 *     * `superseded` - 已被新版本取代 / Superseded
-                 */
-                state?: ("proposed" | "rejected" | "superseded" | "verified")[];
-                /** @description true: only the current verified figures (what rules and reports use); false: everything else */
-                verified?: string;
-                /** @description Zone id 园区片区 */
-                zone?: number;
-            };
+            query?: never;
             header?: never;
             path: {
-                /** @description 标识此 annual figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this annual figures. */
                 id: number;
             };
             cookie?: never;
@@ -6586,7 +6359,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedAnnualFiguresList"];
+                    "application/json": components["schemas"]["AnnualFigures"][];
                 };
             };
             /** @description Invalid input (body, query parameters or filters). */
@@ -6645,7 +6418,7 @@ export interface operations {
             };
         };
     };
-    annual_figures_export_retrieve: {
+    annual_figures_export: {
         parameters: {
             query?: {
                 firm?: number;
@@ -6654,8 +6427,8 @@ export interface operations {
                 fiscal_year_min?: number;
                 /** @description File format (default csv). 文件格式。 */
                 format?: "csv" | "xlsx";
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "fiscal_year" | "-fiscal_year" | "firm" | "-firm" | "version" | "-version" | "created_at" | "-created_at" | "reviewed_at" | "-reviewed_at" | "operating_revenue" | "-operating_revenue" | "output_value" | "-output_value";
                 /**
                  * @description * `enterprise` - 企业填报 / Enterprise
                  *     * `staff` - 工作人员录入 / Staff
@@ -6670,7 +6443,7 @@ export interface operations {
                  */
                 state?: ("proposed" | "rejected" | "superseded" | "verified")[];
                 /** @description true: only the current verified figures (what rules and reports use); false: everything else */
-                verified?: string;
+                verified?: boolean;
                 /** @description Zone id 园区片区 */
                 zone?: number;
             };
@@ -6686,6 +6459,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "text/csv": string;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
@@ -6829,8 +6603,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["LoginRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["LoginRequest"];
-                "multipart/form-data": components["schemas"]["LoginRequest"];
             };
         };
         responses: {
@@ -7025,8 +6797,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PasswordChangeRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PasswordChangeRequest"];
-                "multipart/form-data": components["schemas"]["PasswordChangeRequest"];
             };
         };
         responses: {
@@ -7131,8 +6901,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PasswordResetRequestRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PasswordResetRequestRequest"];
-                "multipart/form-data": components["schemas"]["PasswordResetRequestRequest"];
             };
         };
         responses: {
@@ -7237,8 +7005,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PasswordResetConfirmRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PasswordResetConfirmRequest"];
-                "multipart/form-data": components["schemas"]["PasswordResetConfirmRequest"];
             };
         };
         responses: {
@@ -7407,8 +7173,6 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["CalendarUpdateRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["CalendarUpdateRequest"];
-                "multipart/form-data": components["schemas"]["CalendarUpdateRequest"];
             };
         };
         responses: {
@@ -7494,7 +7258,7 @@ export interface operations {
             };
         };
     };
-    "calendar_.ics_retrieve": {
+    calendar_ics_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -7583,9 +7347,9 @@ export interface operations {
                  */
                 entry_route?: "annual" | "direct" | "monthly" | "review";
                 /** @description Ran out (not revoked) and neither renewed nor followed by a later certification of the programme */
-                expired_without_successor?: string;
+                expired_without_successor?: boolean;
                 /** @description Valid now, ends within N days, not revoked, and no successor yet */
-                expires_within_days?: string;
+                expires_within_days?: number;
                 firm?: number;
                 /**
                  * @description * `national` - 国家级 / National
@@ -7595,11 +7359,11 @@ export interface operations {
                  *     * `priority` - 重点 / Priority pool
                  */
                 level?: "district" | "municipal" | "national" | "priority" | "statistical";
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "certificate_date" | "-certificate_date" | "valid_from" | "-valid_from" | "valid_until" | "-valid_until" | "firm" | "-firm";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /** @description Programme code(s), comma-separated, e.g. SRDI,LITTLE_GIANT */
                 programme?: string;
@@ -7699,8 +7463,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["CertificationRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["CertificationRequest"];
-                "multipart/form-data": components["schemas"]["CertificationRequest"];
             };
         };
         responses: {
@@ -7791,7 +7553,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 certification 的 唯一整数值。 */
+                /** @description A unique integer value identifying this certification. */
                 id: number;
             };
             cookie?: never;
@@ -7800,6 +7562,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7870,7 +7634,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 certification 的 唯一整数值。 */
+                /** @description A unique integer value identifying this certification. */
                 id: number;
             };
             cookie?: never;
@@ -7878,13 +7642,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["CertificationRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["CertificationRequest"];
-                "multipart/form-data": components["schemas"]["CertificationRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7982,7 +7746,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 certification 的 唯一整数值。 */
+                /** @description A unique integer value identifying this certification. */
                 id: number;
             };
             cookie?: never;
@@ -8087,7 +7851,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 certification 的 唯一整数值。 */
+                /** @description A unique integer value identifying this certification. */
                 id: number;
             };
             cookie?: never;
@@ -8095,13 +7859,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedCertificationRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedCertificationRequest"];
-                "multipart/form-data": components["schemas"]["PatchedCertificationRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8191,12 +7955,12 @@ export interface operations {
             };
         };
     };
-    certifications_renew_create: {
+    certifications_renew: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 certification 的 唯一整数值。 */
+                /** @description A unique integer value identifying this certification. */
                 id: number;
             };
             cookie?: never;
@@ -8204,8 +7968,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["CertificationRenewRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["CertificationRenewRequest"];
-                "multipart/form-data": components["schemas"]["CertificationRenewRequest"];
             };
         };
         responses: {
@@ -8300,12 +8062,12 @@ export interface operations {
             };
         };
     };
-    certifications_revoke_create: {
+    certifications_revoke: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 certification 的 唯一整数值。 */
+                /** @description A unique integer value identifying this certification. */
                 id: number;
             };
             cookie?: never;
@@ -8313,8 +8075,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["CertificationRevokeRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["CertificationRevokeRequest"];
-                "multipart/form-data": components["schemas"]["CertificationRevokeRequest"];
             };
         };
         responses: {
@@ -8409,7 +8169,7 @@ export interface operations {
             };
         };
     };
-    certifications_export_retrieve: {
+    certifications_export: {
         parameters: {
             query?: {
                 certificate_date_after?: string;
@@ -8423,9 +8183,9 @@ export interface operations {
                  */
                 entry_route?: "annual" | "direct" | "monthly" | "review";
                 /** @description Ran out (not revoked) and neither renewed nor followed by a later certification of the programme */
-                expired_without_successor?: string;
+                expired_without_successor?: boolean;
                 /** @description Valid now, ends within N days, not revoked, and no successor yet */
-                expires_within_days?: string;
+                expires_within_days?: number;
                 firm?: number;
                 /** @description File format (default csv). 文件格式。 */
                 format?: "csv" | "xlsx";
@@ -8437,8 +8197,8 @@ export interface operations {
                  *     * `priority` - 重点 / Priority pool
                  */
                 level?: "district" | "municipal" | "national" | "priority" | "statistical";
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "certificate_date" | "-certificate_date" | "valid_from" | "-valid_from" | "valid_until" | "-valid_until" | "firm" | "-firm";
                 /** @description Programme code(s), comma-separated, e.g. SRDI,LITTLE_GIANT */
                 programme?: string;
                 renews?: number;
@@ -8469,6 +8229,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "text/csv": string;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
@@ -8534,11 +8295,11 @@ export interface operations {
             query?: {
                 firm?: number;
                 is_primary?: boolean;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "firm" | "-firm" | "name" | "-name" | "title" | "-title" | "phone" | "-phone" | "email" | "-email" | "is_primary" | "-is_primary";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
             };
             header?: never;
@@ -8621,8 +8382,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ContactRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ContactRequest"];
-                "multipart/form-data": components["schemas"]["ContactRequest"];
             };
         };
         responses: {
@@ -8713,7 +8472,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 contact 的 唯一整数值。 */
+                /** @description A unique integer value identifying this contact. */
                 id: number;
             };
             cookie?: never;
@@ -8722,6 +8481,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8792,7 +8553,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 contact 的 唯一整数值。 */
+                /** @description A unique integer value identifying this contact. */
                 id: number;
             };
             cookie?: never;
@@ -8800,13 +8561,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ContactRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ContactRequest"];
-                "multipart/form-data": components["schemas"]["ContactRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8904,7 +8665,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 contact 的 唯一整数值。 */
+                /** @description A unique integer value identifying this contact. */
                 id: number;
             };
             cookie?: never;
@@ -9009,7 +8770,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 contact 的 唯一整数值。 */
+                /** @description A unique integer value identifying this contact. */
                 id: number;
             };
             cookie?: never;
@@ -9017,13 +8778,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedContactRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedContactRequest"];
-                "multipart/form-data": components["schemas"]["PatchedContactRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9191,11 +8952,11 @@ export interface operations {
             query?: {
                 deadline?: number;
                 firm?: number;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "firm" | "-firm" | "deadline" | "-deadline" | "deadline__name" | "-deadline__name" | "deadline__programme__code" | "-deadline__programme__code" | "year" | "-year" | "done_on" | "-done_on" | "note" | "-note" | "marked_by" | "-marked_by" | "created_at" | "-created_at";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 programme?: string;
                 year?: number;
@@ -9280,8 +9041,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["DeadlineCompletionRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["DeadlineCompletionRequest"];
-                "multipart/form-data": components["schemas"]["DeadlineCompletionRequest"];
             };
         };
         responses: {
@@ -9372,7 +9131,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 deadline completion 的 唯一整数值。 */
+                /** @description A unique integer value identifying this deadline completion. */
                 id: number;
             };
             cookie?: never;
@@ -9381,6 +9140,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9451,7 +9212,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 deadline completion 的 唯一整数值。 */
+                /** @description A unique integer value identifying this deadline completion. */
                 id: number;
             };
             cookie?: never;
@@ -9563,11 +9324,11 @@ export interface operations {
                  *     * `other` - 其他 / Other
                  */
                 kind?: "audit_report" | "certificate" | "financial_statement" | "ip" | "other" | "tax_return";
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "uploaded_at" | "-uploaded_at" | "fiscal_year" | "-fiscal_year" | "size" | "-size" | "original_name" | "-original_name";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 sha256?: string;
                 zone?: number;
@@ -9742,7 +9503,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 evidence file 的 唯一整数值。 */
+                /** @description A unique integer value identifying this evidence file. */
                 id: number;
             };
             cookie?: never;
@@ -9751,6 +9512,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9821,7 +9584,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 evidence file 的 唯一整数值。 */
+                /** @description A unique integer value identifying this evidence file. */
                 id: number;
             };
             cookie?: never;
@@ -9918,14 +9681,14 @@ export interface operations {
             };
         };
     };
-    evidence_files_download_retrieve: {
+    evidence_files_download: {
         parameters: {
             query?: {
                 format?: "download" | "json";
             };
             header?: never;
             path: {
-                /** @description 标识此 evidence file 的 唯一整数值。 */
+                /** @description A unique integer value identifying this evidence file. */
                 id: number;
             };
             cookie?: never;
@@ -9938,6 +9701,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "application/pdf": string;
                     "image/png": string;
                     "image/jpeg": string;
@@ -10006,11 +9770,11 @@ export interface operations {
     figure_requirements_list: {
         parameters: {
             query?: {
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "programme" | "-programme" | "fields" | "-fields" | "active" | "-active" | "notes" | "-notes";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
             };
             header?: never;
@@ -10093,8 +9857,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["FigureRequirementRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FigureRequirementRequest"];
-                "multipart/form-data": components["schemas"]["FigureRequirementRequest"];
             };
         };
         responses: {
@@ -10185,7 +9947,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 figure requirement 的 唯一整数值。 */
+                /** @description A unique integer value identifying this figure requirement. */
                 id: number;
             };
             cookie?: never;
@@ -10194,6 +9956,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10264,7 +10028,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 figure requirement 的 唯一整数值。 */
+                /** @description A unique integer value identifying this figure requirement. */
                 id: number;
             };
             cookie?: never;
@@ -10272,13 +10036,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["FigureRequirementRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FigureRequirementRequest"];
-                "multipart/form-data": components["schemas"]["FigureRequirementRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10376,7 +10140,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 figure requirement 的 唯一整数值。 */
+                /** @description A unique integer value identifying this figure requirement. */
                 id: number;
             };
             cookie?: never;
@@ -10481,7 +10245,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 figure requirement 的 唯一整数值。 */
+                /** @description A unique integer value identifying this figure requirement. */
                 id: number;
             };
             cookie?: never;
@@ -10489,13 +10253,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedFigureRequirementRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedFigureRequirementRequest"];
-                "multipart/form-data": components["schemas"]["PatchedFigureRequirementRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10590,7 +10354,7 @@ export interface operations {
             query?: {
                 assigned_staff?: number;
                 /** @description In the park today */
-                in_park?: string;
+                in_park?: boolean;
                 /** @description Industry code at any level: C, C35, C351, C3511 */
                 industry?: string;
                 /** @description Class, e.g. 3511 or C3511 */
@@ -10600,18 +10364,18 @@ export interface operations {
                 /** @description Section letter, e.g. C */
                 industry_section?: string;
                 legal_form?: string;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "name" | "-name" | "uscc" | "-uscc" | "registration_date" | "-registration_date" | "entered_park_on" | "-entered_park_on" | "created_at" | "-created_at" | "updated_at" | "-updated_at";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /** @description Name substring or USCC 名称或信用代码 */
                 q?: string;
                 registration_date_after?: string;
                 registration_date_before?: string;
                 /** @description Carries this tag (repeat for all of several) */
-                tag?: string;
+                tag?: string[];
                 /** @description Exact USCC 统一社会信用代码 */
                 uscc?: string;
                 zone?: number[];
@@ -10697,8 +10461,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["FirmDetailRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FirmDetailRequest"];
-                "multipart/form-data": components["schemas"]["FirmDetailRequest"];
             };
         };
         responses: {
@@ -10789,7 +10551,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 firm 的 唯一整数值。 */
+                /** @description A unique integer value identifying this firm. */
                 id: number;
             };
             cookie?: never;
@@ -10798,6 +10560,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10868,7 +10632,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 firm 的 唯一整数值。 */
+                /** @description A unique integer value identifying this firm. */
                 id: number;
             };
             cookie?: never;
@@ -10876,13 +10640,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["FirmDetailRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FirmDetailRequest"];
-                "multipart/form-data": components["schemas"]["FirmDetailRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10980,7 +10744,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 firm 的 唯一整数值。 */
+                /** @description A unique integer value identifying this firm. */
                 id: number;
             };
             cookie?: never;
@@ -11085,7 +10849,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 firm 的 唯一整数值。 */
+                /** @description A unique integer value identifying this firm. */
                 id: number;
             };
             cookie?: never;
@@ -11093,13 +10857,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedFirmDetailRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedFirmDetailRequest"];
-                "multipart/form-data": components["schemas"]["PatchedFirmDetailRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11201,7 +10965,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description 标识此 firm 的 唯一整数值。 */
+                /** @description A unique integer value identifying this firm. */
                 id: number;
             };
             cookie?: never;
@@ -11277,7 +11041,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 firm 的 唯一整数值。 */
+                /** @description A unique integer value identifying this firm. */
                 id: number;
             };
             cookie?: never;
@@ -11285,8 +11049,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["WhatIfRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["WhatIfRequest"];
-                "multipart/form-data": components["schemas"]["WhatIfRequest"];
             };
         };
         responses: {
@@ -11381,43 +11143,19 @@ export interface operations {
             };
         };
     };
-    firms_history_list: {
+    firms_history: {
         parameters: {
             query?: {
-                assigned_staff?: number;
-                /** @description In the park today */
-                in_park?: string;
-                /** @description Industry code at any level: C, C35, C351, C3511 */
-                industry?: string;
-                /** @description Class, e.g. 3511 or C3511 */
-                industry_class?: string;
-                /** @description Division, e.g. 35 or C35 */
-                industry_division?: string;
-                /** @description Section letter, e.g. C */
-                industry_section?: string;
-                legal_form?: string;
                 /** @description Include the notifications and outbox messages sent about the firm's flags (park staff only; default: left out, they would bury the changes). */
                 messages?: boolean;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
-                /** @description Name substring or USCC 名称或信用代码 */
-                q?: string;
-                registration_date_after?: string;
-                registration_date_before?: string;
-                /** @description Carries this tag (repeat for all of several) */
-                tag?: string;
-                /** @description Exact USCC 统一社会信用代码 */
-                uscc?: string;
-                zone?: number[];
-                zone_code?: string;
             };
             header?: never;
             path: {
-                /** @description 标识此 firm 的 唯一整数值。 */
+                /** @description A unique integer value identifying this firm. */
                 id: number;
             };
             cookie?: never;
@@ -11488,12 +11226,12 @@ export interface operations {
             };
         };
     };
-    firms_leave_create: {
+    firms_leave: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 firm 的 唯一整数值。 */
+                /** @description A unique integer value identifying this firm. */
                 id: number;
             };
             cookie?: never;
@@ -11501,8 +11239,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["FirmLeaveRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FirmLeaveRequest"];
-                "multipart/form-data": components["schemas"]["FirmLeaveRequest"];
             };
         };
         responses: {
@@ -11597,41 +11333,17 @@ export interface operations {
             };
         };
     };
-    firms_timeline_list: {
+    firms_timeline: {
         parameters: {
             query?: {
-                assigned_staff?: number;
-                /** @description In the park today */
-                in_park?: string;
-                /** @description Industry code at any level: C, C35, C351, C3511 */
-                industry?: string;
-                /** @description Class, e.g. 3511 or C3511 */
-                industry_class?: string;
-                /** @description Division, e.g. 35 or C35 */
-                industry_division?: string;
-                /** @description Section letter, e.g. C */
-                industry_section?: string;
-                legal_form?: string;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
-                /** @description Name substring or USCC 名称或信用代码 */
-                q?: string;
-                registration_date_after?: string;
-                registration_date_before?: string;
-                /** @description Carries this tag (repeat for all of several) */
-                tag?: string;
-                /** @description Exact USCC 统一社会信用代码 */
-                uscc?: string;
-                zone?: number[];
-                zone_code?: string;
             };
             header?: never;
             path: {
-                /** @description 标识此 firm 的 唯一整数值。 */
+                /** @description A unique integer value identifying this firm. */
                 id: number;
             };
             cookie?: never;
@@ -11702,14 +11414,14 @@ export interface operations {
             };
         };
     };
-    firms_export_retrieve: {
+    firms_export: {
         parameters: {
             query?: {
                 assigned_staff?: number;
                 /** @description File format (default csv). 文件格式。 */
                 format?: "csv" | "xlsx";
                 /** @description In the park today */
-                in_park?: string;
+                in_park?: boolean;
                 /** @description Industry code at any level: C, C35, C351, C3511 */
                 industry?: string;
                 /** @description Class, e.g. 3511 or C3511 */
@@ -11719,14 +11431,14 @@ export interface operations {
                 /** @description Section letter, e.g. C */
                 industry_section?: string;
                 legal_form?: string;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "name" | "-name" | "uscc" | "-uscc" | "registration_date" | "-registration_date" | "entered_park_on" | "-entered_park_on" | "created_at" | "-created_at" | "updated_at" | "-updated_at";
                 /** @description Name substring or USCC 名称或信用代码 */
                 q?: string;
                 registration_date_after?: string;
                 registration_date_before?: string;
                 /** @description Carries this tag (repeat for all of several) */
-                tag?: string;
+                tag?: string[];
                 /** @description Exact USCC 统一社会信用代码 */
                 uscc?: string;
                 zone?: number[];
@@ -11744,6 +11456,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "text/csv": string;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
@@ -11827,12 +11540,12 @@ export interface operations {
                 kind?: ("data_missing" | "eligible" | "expired" | "near_miss" | "renewal_due" | "report_due" | "threshold_reached" | "upgrade_candidate")[];
                 ladder_point?: number;
                 /** @description Not closed: open, acknowledged or snoozed */
-                open?: string;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                open?: boolean;
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "due_date" | "-due_date" | "severity" | "-severity" | "first_seen" | "-first_seen" | "last_seen" | "-last_seen" | "state_changed_at" | "-state_changed_at";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /** @description Programme code(s), comma-separated */
                 programme?: string;
@@ -11933,7 +11646,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 flag 的 唯一整数值。 */
+                /** @description A unique integer value identifying this flag. */
                 id: number;
             };
             cookie?: never;
@@ -12004,12 +11717,12 @@ export interface operations {
             };
         };
     };
-    flags_acknowledge_create: {
+    flags_acknowledge: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 flag 的 唯一整数值。 */
+                /** @description A unique integer value identifying this flag. */
                 id: number;
             };
             cookie?: never;
@@ -12017,8 +11730,6 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["FlagNoteRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FlagNoteRequest"];
-                "multipart/form-data": components["schemas"]["FlagNoteRequest"];
             };
         };
         responses: {
@@ -12113,12 +11824,12 @@ export interface operations {
             };
         };
     };
-    flags_dismiss_create: {
+    flags_dismiss: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 flag 的 唯一整数值。 */
+                /** @description A unique integer value identifying this flag. */
                 id: number;
             };
             cookie?: never;
@@ -12126,8 +11837,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["FlagDismissRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FlagDismissRequest"];
-                "multipart/form-data": components["schemas"]["FlagDismissRequest"];
             };
         };
         responses: {
@@ -12222,12 +11931,12 @@ export interface operations {
             };
         };
     };
-    flags_reopen_create: {
+    flags_reopen: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 flag 的 唯一整数值。 */
+                /** @description A unique integer value identifying this flag. */
                 id: number;
             };
             cookie?: never;
@@ -12235,8 +11944,6 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["FlagNoteRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FlagNoteRequest"];
-                "multipart/form-data": components["schemas"]["FlagNoteRequest"];
             };
         };
         responses: {
@@ -12331,12 +12038,12 @@ export interface operations {
             };
         };
     };
-    flags_resolve_create: {
+    flags_resolve: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 flag 的 唯一整数值。 */
+                /** @description A unique integer value identifying this flag. */
                 id: number;
             };
             cookie?: never;
@@ -12344,8 +12051,6 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["FlagNoteRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FlagNoteRequest"];
-                "multipart/form-data": components["schemas"]["FlagNoteRequest"];
             };
         };
         responses: {
@@ -12440,12 +12145,12 @@ export interface operations {
             };
         };
     };
-    flags_snooze_create: {
+    flags_snooze: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 flag 的 唯一整数值。 */
+                /** @description A unique integer value identifying this flag. */
                 id: number;
             };
             cookie?: never;
@@ -12453,8 +12158,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["FlagSnoozeRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FlagSnoozeRequest"];
-                "multipart/form-data": components["schemas"]["FlagSnoozeRequest"];
             };
         };
         responses: {
@@ -12549,7 +12252,7 @@ export interface operations {
             };
         };
     };
-    flags_bulk_create: {
+    flags_bulk: {
         parameters: {
             query?: never;
             header?: never;
@@ -12559,8 +12262,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["FlagBulkRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FlagBulkRequest"];
-                "multipart/form-data": components["schemas"]["FlagBulkRequest"];
             };
         };
         responses: {
@@ -12651,11 +12352,11 @@ export interface operations {
             query?: {
                 active?: boolean;
                 headline?: boolean;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "code" | "-code" | "position" | "-position";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
             };
             header?: never;
@@ -12738,8 +12439,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ReportLineRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ReportLineRequest"];
-                "multipart/form-data": components["schemas"]["ReportLineRequest"];
             };
         };
         responses: {
@@ -12830,7 +12529,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 report line 的 唯一整数值。 */
+                /** @description A unique integer value identifying this report line. */
                 id: number;
             };
             cookie?: never;
@@ -12839,6 +12538,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12909,7 +12610,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 report line 的 唯一整数值。 */
+                /** @description A unique integer value identifying this report line. */
                 id: number;
             };
             cookie?: never;
@@ -12917,13 +12618,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ReportLineRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ReportLineRequest"];
-                "multipart/form-data": components["schemas"]["ReportLineRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13021,7 +12722,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 report line 的 唯一整数值。 */
+                /** @description A unique integer value identifying this report line. */
                 id: number;
             };
             cookie?: never;
@@ -13126,7 +12827,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 report line 的 唯一整数值。 */
+                /** @description A unique integer value identifying this report line. */
                 id: number;
             };
             cookie?: never;
@@ -13134,13 +12835,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedReportLineRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedReportLineRequest"];
-                "multipart/form-data": components["schemas"]["PatchedReportLineRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13233,11 +12934,11 @@ export interface operations {
     highlight_reports_list: {
         parameters: {
             query?: {
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "year" | "-year" | "published_at" | "-published_at";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 scope_key?: string;
                 /** @description Only whole-park reports (or none) */
@@ -13326,8 +13027,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["PublishRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PublishRequest"];
-                "multipart/form-data": components["schemas"]["PublishRequest"];
             };
         };
         responses: {
@@ -13418,7 +13117,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 published report 的 唯一整数值。 */
+                /** @description A unique integer value identifying this published report. */
                 id: number;
             };
             cookie?: never;
@@ -13489,12 +13188,12 @@ export interface operations {
             };
         };
     };
-    highlight_reports_diff_retrieve: {
+    highlight_reports_diff: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 published report 的 唯一整数值。 */
+                /** @description A unique integer value identifying this published report. */
                 id: number;
             };
             cookie?: never;
@@ -13565,12 +13264,12 @@ export interface operations {
             };
         };
     };
-    highlight_reports_docx_retrieve: {
+    highlight_reports_docx: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 published report 的 唯一整数值。 */
+                /** @description A unique integer value identifying this published report. */
                 id: number;
             };
             cookie?: never;
@@ -13583,6 +13282,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
                 };
             };
@@ -13642,7 +13342,7 @@ export interface operations {
             };
         };
     };
-    highlight_reports_firms_list: {
+    highlight_reports_firms: {
         parameters: {
             query?: {
                 /**
@@ -13669,24 +13369,18 @@ export interface operations {
                 listing_bucket?: "tutoring" | "in_review" | "approved" | "listed";
                 /** @description The 月度升规 firms. */
                 monthly_upgrades?: boolean;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
-                scope_key?: string;
                 /** @description Tag group code, e.g. DIGITAL. */
                 tag_group?: string;
-                /** @description Only whole-park reports (or none) */
-                whole_park?: boolean;
-                year?: number;
                 /** @description Zone id; leave out for the whole park (or, for zone-limited staff, their zones). */
                 zone?: number;
             };
             header?: never;
             path: {
-                /** @description 标识此 published report 的 唯一整数值。 */
+                /** @description A unique integer value identifying this published report. */
                 id: number;
             };
             cookie?: never;
@@ -13757,12 +13451,12 @@ export interface operations {
             };
         };
     };
-    highlight_reports_xlsx_retrieve: {
+    highlight_reports_xlsx: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 published report 的 唯一整数值。 */
+                /** @description A unique integer value identifying this published report. */
                 id: number;
             };
             cookie?: never;
@@ -13775,6 +13469,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
@@ -13838,11 +13533,11 @@ export interface operations {
         parameters: {
             query?: {
                 active?: boolean;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "code" | "-code" | "position" | "-position";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
             };
             header?: never;
@@ -13925,8 +13620,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["TagGroupRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["TagGroupRequest"];
-                "multipart/form-data": components["schemas"]["TagGroupRequest"];
             };
         };
         responses: {
@@ -14017,7 +13710,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 tag group 的 唯一整数值。 */
+                /** @description A unique integer value identifying this tag group. */
                 id: number;
             };
             cookie?: never;
@@ -14026,6 +13719,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14096,7 +13791,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 tag group 的 唯一整数值。 */
+                /** @description A unique integer value identifying this tag group. */
                 id: number;
             };
             cookie?: never;
@@ -14104,13 +13799,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["TagGroupRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["TagGroupRequest"];
-                "multipart/form-data": components["schemas"]["TagGroupRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14208,7 +13903,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 tag group 的 唯一整数值。 */
+                /** @description A unique integer value identifying this tag group. */
                 id: number;
             };
             cookie?: never;
@@ -14313,7 +14008,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 tag group 的 唯一整数值。 */
+                /** @description A unique integer value identifying this tag group. */
                 id: number;
             };
             cookie?: never;
@@ -14321,13 +14016,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedTagGroupRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedTagGroupRequest"];
-                "multipart/form-data": components["schemas"]["PatchedTagGroupRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14425,7 +14120,8 @@ export interface operations {
             };
             header?: never;
             path: {
-                year: string;
+                /** @description The report's year, e.g. 2022 (four digits). */
+                year: number;
             };
             cookie?: never;
         };
@@ -14495,7 +14191,7 @@ export interface operations {
             };
         };
     };
-    highlights_docx_retrieve: {
+    highlights_docx: {
         parameters: {
             query?: {
                 /** @description Zone id; none = the whole park (zone-limited staff: their zones). */
@@ -14503,7 +14199,8 @@ export interface operations {
             };
             header?: never;
             path: {
-                year: string;
+                /** @description The report's year, e.g. 2022 (four digits). */
+                year: number;
             };
             cookie?: never;
         };
@@ -14515,6 +14212,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
                 };
             };
@@ -14574,7 +14272,7 @@ export interface operations {
             };
         };
     };
-    highlights_firms_list: {
+    highlights_firms: {
         parameters: {
             query?: {
                 /**
@@ -14601,11 +14299,9 @@ export interface operations {
                 listing_bucket?: "tutoring" | "in_review" | "approved" | "listed";
                 /** @description The 月度升规 firms. */
                 monthly_upgrades?: boolean;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /** @description Tag group code, e.g. DIGITAL. */
                 tag_group?: string;
@@ -14614,7 +14310,8 @@ export interface operations {
             };
             header?: never;
             path: {
-                year: string;
+                /** @description The report's year, e.g. 2022 (four digits). */
+                year: number;
             };
             cookie?: never;
         };
@@ -14684,7 +14381,7 @@ export interface operations {
             };
         };
     };
-    highlights_xlsx_retrieve: {
+    highlights_xlsx: {
         parameters: {
             query?: {
                 /** @description Zone id; none = the whole park (zone-limited staff: their zones). */
@@ -14692,7 +14389,8 @@ export interface operations {
             };
             header?: never;
             path: {
-                year: string;
+                /** @description The report's year, e.g. 2022 (four digits). */
+                year: number;
             };
             cookie?: never;
         };
@@ -14704,6 +14402,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
@@ -14763,7 +14462,7 @@ export interface operations {
             };
         };
     };
-    highlights_funnel_retrieve: {
+    highlights_funnel: {
         parameters: {
             query?: {
                 /** @description Zone id; none = the whole park (zone-limited staff: their zones). */
@@ -14775,12 +14474,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {scope, in_park, ladders: [{ladder, name, rungs: [{code, name, rung, holding, on_top}]}]} */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Funnel"];
+                };
             };
             /** @description Invalid input (body, query parameters or filters). */
             400: {
@@ -14838,7 +14538,7 @@ export interface operations {
             };
         };
     };
-    highlights_trend_retrieve: {
+    highlights_trend: {
         parameters: {
             query?: {
                 /** @description First year (default: 7 years before `to`). */
@@ -14854,12 +14554,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description {scope, lines: [{code, name, years: [{year, opening, new, closing, as_of}]}], funnel} */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Trend"];
+                };
             };
             /** @description Invalid input (body, query parameters or filters). */
             400: {
@@ -14927,11 +14628,11 @@ export interface operations {
                  *     * `monthly_figures` - 月度数据 / Monthly figures
                  */
                 kind?: "annual_figures" | "certifications" | "firms" | "monthly_figures";
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "created_at" | "-created_at" | "status" | "-status";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /**
                  * @description Status (repeat for several)
@@ -15125,7 +14826,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 import job 的 唯一整数值。 */
+                /** @description A unique integer value identifying this import job. */
                 id: number;
             };
             cookie?: never;
@@ -15196,20 +14897,18 @@ export interface operations {
             };
         };
     };
-    imports_commit_create: {
+    imports_commit: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 import job 的 唯一整数值。 */
+                /** @description A unique integer value identifying this import job. */
                 id: number;
             };
             cookie?: never;
         };
         requestBody?: {
             content: {
-                "multipart/form-data": components["schemas"]["ImportCommitRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ImportCommitRequest"];
                 "application/json": components["schemas"]["ImportCommitRequest"];
             };
         };
@@ -15314,14 +15013,14 @@ export interface operations {
             };
         };
     };
-    imports_error_workbook_retrieve: {
+    imports_error_workbook: {
         parameters: {
             query?: {
                 format?: "json" | "xlsx";
             };
             header?: never;
             path: {
-                /** @description 标识此 import job 的 唯一整数值。 */
+                /** @description A unique integer value identifying this import job. */
                 id: number;
             };
             cookie?: never;
@@ -15333,6 +15032,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
@@ -15396,11 +15096,11 @@ export interface operations {
         parameters: {
             query?: {
                 level?: number;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "code" | "-code";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 parent?: string;
                 /** @description Code prefix or name substring */
@@ -15482,7 +15182,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 industry 的 唯一值。 */
+                /** @description A unique value identifying this industry. */
                 code: string;
             };
             cookie?: never;
@@ -15564,11 +15264,11 @@ export interface operations {
                  *     * `rescan` - 变更企业复评 / Re-evaluate changed firms
                  */
                 job?: ("above_size" | "digest" | "rescan" | "rollover" | "scan")[];
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "created_at" | "-created_at" | "started_at" | "-started_at" | "finished_at" | "-finished_at";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /**
                  * @description * `queued` - 排队中 / Queued
@@ -15660,8 +15360,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["JobRunCreateRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["JobRunCreateRequest"];
-                "multipart/form-data": components["schemas"]["JobRunCreateRequest"];
             };
         };
         responses: {
@@ -15752,7 +15450,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 job run 的 唯一整数值。 */
+                /** @description A unique integer value identifying this job run. */
                 id: number;
             };
             cookie?: never;
@@ -15838,11 +15536,11 @@ export interface operations {
                  *     * `other` - 其他 / Other
                  */
                 kind?: "call" | "meeting" | "other" | "service" | "visit";
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "date" | "-date" | "created_at" | "-created_at";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
             };
             header?: never;
@@ -15925,8 +15623,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["JournalEntryRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["JournalEntryRequest"];
-                "multipart/form-data": components["schemas"]["JournalEntryRequest"];
             };
         };
         responses: {
@@ -16017,7 +15713,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 journal entry 的 唯一整数值。 */
+                /** @description A unique integer value identifying this journal entry. */
                 id: number;
             };
             cookie?: never;
@@ -16026,6 +15722,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16096,7 +15794,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 journal entry 的 唯一整数值。 */
+                /** @description A unique integer value identifying this journal entry. */
                 id: number;
             };
             cookie?: never;
@@ -16104,13 +15802,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["JournalEntryRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["JournalEntryRequest"];
-                "multipart/form-data": components["schemas"]["JournalEntryRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16208,7 +15906,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 journal entry 的 唯一整数值。 */
+                /** @description A unique integer value identifying this journal entry. */
                 id: number;
             };
             cookie?: never;
@@ -16313,7 +16011,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 journal entry 的 唯一整数值。 */
+                /** @description A unique integer value identifying this journal entry. */
                 id: number;
             };
             cookie?: never;
@@ -16321,13 +16019,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedJournalEntryRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedJournalEntryRequest"];
-                "multipart/form-data": components["schemas"]["PatchedJournalEntryRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16439,8 +16137,8 @@ export interface operations {
                 date_after?: string;
                 date_before?: string;
                 firm?: number;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "date" | "-date" | "created_at" | "-created_at" | "updated_at" | "-updated_at";
                 out_of_order_override?: boolean;
                 /**
                  * @description * `pending` - 待审议 / Pending
@@ -16448,9 +16146,9 @@ export interface operations {
                  *     * `failed` - 未通过 / Failed
                  */
                 outcome?: "failed" | "passed" | "pending";
-                /** @description 分页结果集中的页码。 */
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /**
                  * @description Stage (repeat for several)
@@ -16555,8 +16253,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ListingEventRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ListingEventRequest"];
-                "multipart/form-data": components["schemas"]["ListingEventRequest"];
             };
         };
         responses: {
@@ -16647,7 +16343,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 listing event 的 唯一整数值。 */
+                /** @description A unique integer value identifying this listing event. */
                 id: number;
             };
             cookie?: never;
@@ -16656,6 +16352,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16726,7 +16424,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 listing event 的 唯一整数值。 */
+                /** @description A unique integer value identifying this listing event. */
                 id: number;
             };
             cookie?: never;
@@ -16734,13 +16432,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ListingEventRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ListingEventRequest"];
-                "multipart/form-data": components["schemas"]["ListingEventRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16842,7 +16540,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 listing event 的 唯一整数值。 */
+                /** @description A unique integer value identifying this listing event. */
                 id: number;
             };
             cookie?: never;
@@ -16947,7 +16645,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 listing event 的 唯一整数值。 */
+                /** @description A unique integer value identifying this listing event. */
                 id: number;
             };
             cookie?: never;
@@ -16955,13 +16653,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedListingEventRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedListingEventRequest"];
-                "multipart/form-data": components["schemas"]["PatchedListingEventRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17051,7 +16749,7 @@ export interface operations {
             };
         };
     };
-    listing_events_export_retrieve: {
+    listing_events_export: {
         parameters: {
             query?: {
                 /**
@@ -17075,8 +16773,8 @@ export interface operations {
                 firm?: number;
                 /** @description File format (default csv). 文件格式。 */
                 format?: "csv" | "xlsx";
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "date" | "-date" | "created_at" | "-created_at" | "updated_at" | "-updated_at";
                 out_of_order_override?: boolean;
                 /**
                  * @description * `pending` - 待审议 / Pending
@@ -17119,6 +16817,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "text/csv": string;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
@@ -17189,11 +16888,11 @@ export interface operations {
                 firm?: number;
                 /** @description Status on this day (default: today), e.g. 2022-12-31. */
                 on?: string;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "name" | "-name";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /** @description Current stage (repeat for several). */
                 stage?: string[];
@@ -17278,7 +16977,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description 标识此 firm 的 唯一整数值。 */
+                /** @description A unique integer value identifying this firm. */
                 id: number;
             };
             cookie?: never;
@@ -17427,11 +17126,11 @@ export interface operations {
             query?: {
                 firm?: number;
                 month?: number;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "year" | "-year" | "month" | "-month" | "firm" | "-firm" | "version" | "-version" | "created_at" | "-created_at" | "reviewed_at" | "-reviewed_at";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /**
                  * @description * `enterprise` - 企业填报 / Enterprise
@@ -17447,7 +17146,7 @@ export interface operations {
                  */
                 state?: ("proposed" | "rejected" | "superseded" | "verified")[];
                 /** @description true: only the current verified figures (what rules and reports use); false: everything else */
-                verified?: string;
+                verified?: boolean;
                 year?: number;
                 /** @description Zone id 园区片区 */
                 zone?: number;
@@ -17532,8 +17231,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["MonthlyFiguresRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["MonthlyFiguresRequest"];
-                "multipart/form-data": components["schemas"]["MonthlyFiguresRequest"];
             };
         };
         responses: {
@@ -17624,7 +17321,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 monthly figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this monthly figures. */
                 id: number;
             };
             cookie?: never;
@@ -17633,6 +17330,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17703,7 +17402,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 monthly figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this monthly figures. */
                 id: number;
             };
             cookie?: never;
@@ -17711,13 +17410,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["MonthlyFiguresRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["MonthlyFiguresRequest"];
-                "multipart/form-data": components["schemas"]["MonthlyFiguresRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17815,7 +17514,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 monthly figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this monthly figures. */
                 id: number;
             };
             cookie?: never;
@@ -17823,13 +17522,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedMonthlyFiguresRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedMonthlyFiguresRequest"];
-                "multipart/form-data": components["schemas"]["PatchedMonthlyFiguresRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17919,7 +17618,7 @@ export interface operations {
             };
         };
     };
-    monthly_figures_reject_create: {
+    monthly_figures_reject: {
         parameters: {
             query?: never;
             header?: {
@@ -17927,7 +17626,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 monthly figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this monthly figures. */
                 id: number;
             };
             cookie?: never;
@@ -17935,13 +17634,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["FigureRejectRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FigureRejectRequest"];
-                "multipart/form-data": components["schemas"]["FigureRejectRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18031,7 +17730,7 @@ export interface operations {
             };
         };
     };
-    monthly_figures_verify_create: {
+    monthly_figures_verify: {
         parameters: {
             query?: never;
             header?: {
@@ -18039,7 +17738,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 monthly figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this monthly figures. */
                 id: number;
             };
             cookie?: never;
@@ -18047,13 +17746,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["FigureVerifyRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["FigureVerifyRequest"];
-                "multipart/form-data": components["schemas"]["FigureVerifyRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18143,39 +17842,12 @@ export interface operations {
             };
         };
     };
-    monthly_figures_versions_list: {
+    monthly_figures_versions: {
         parameters: {
-            query?: {
-                firm?: number;
-                month?: number;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
-                page?: number;
-                /** @description 每页返回的结果数量。 */
-                page_size?: number;
-                /**
-                 * @description * `enterprise` - 企业填报 / Enterprise
-                 *     * `staff` - 工作人员录入 / Staff
-                 *     * `import` - 导入 / Import
-                 */
-                source?: "enterprise" | "import" | "staff";
-                /**
-                 * @description * `proposed` - 待核实 / Proposed
-                 *     * `verified` - 已核实 / Verified
-                 *     * `rejected` - 已退回 / Rejected
-                 *     * `superseded` - 已被新版本取代 / Superseded
-                 */
-                state?: ("proposed" | "rejected" | "superseded" | "verified")[];
-                /** @description true: only the current verified figures (what rules and reports use); false: everything else */
-                verified?: string;
-                year?: number;
-                /** @description Zone id 园区片区 */
-                zone?: number;
-            };
+            query?: never;
             header?: never;
             path: {
-                /** @description 标识此 monthly figures 的 唯一整数值。 */
+                /** @description A unique integer value identifying this monthly figures. */
                 id: number;
             };
             cookie?: never;
@@ -18187,7 +17859,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedMonthlyFiguresList"];
+                    "application/json": components["schemas"]["MonthlyFigures"][];
                 };
             };
             /** @description Invalid input (body, query parameters or filters). */
@@ -18246,15 +17918,15 @@ export interface operations {
             };
         };
     };
-    monthly_figures_export_retrieve: {
+    monthly_figures_export: {
         parameters: {
             query?: {
                 firm?: number;
                 /** @description File format (default csv). 文件格式。 */
                 format?: "csv" | "xlsx";
                 month?: number;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "year" | "-year" | "month" | "-month" | "firm" | "-firm" | "version" | "-version" | "created_at" | "-created_at" | "reviewed_at" | "-reviewed_at";
                 /**
                  * @description * `enterprise` - 企业填报 / Enterprise
                  *     * `staff` - 工作人员录入 / Staff
@@ -18269,7 +17941,7 @@ export interface operations {
                  */
                 state?: ("proposed" | "rejected" | "superseded" | "verified")[];
                 /** @description true: only the current verified figures (what rules and reports use); false: everything else */
-                verified?: string;
+                verified?: boolean;
                 year?: number;
                 /** @description Zone id 园区片区 */
                 zone?: number;
@@ -18286,6 +17958,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
                     "text/csv": string;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
@@ -18349,11 +18022,11 @@ export interface operations {
     notifications_list: {
         parameters: {
             query?: {
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "created_at" | "-created_at";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 topic?: string;
                 /** @description Only unread (true) */
@@ -18434,7 +18107,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 notification 的 唯一整数值。 */
+                /** @description A unique integer value identifying this notification. */
                 id: number;
             };
             cookie?: never;
@@ -18505,12 +18178,12 @@ export interface operations {
             };
         };
     };
-    notifications_read_create: {
+    notifications_read: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 notification 的 唯一整数值。 */
+                /** @description A unique integer value identifying this notification. */
                 id: number;
             };
             cookie?: never;
@@ -18608,12 +18281,12 @@ export interface operations {
             };
         };
     };
-    notifications_unread_create: {
+    notifications_unread: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 notification 的 唯一整数值。 */
+                /** @description A unique integer value identifying this notification. */
                 id: number;
             };
             cookie?: never;
@@ -18794,8 +18467,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["NotificationPreferenceRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["NotificationPreferenceRequest"];
-                "multipart/form-data": components["schemas"]["NotificationPreferenceRequest"];
             };
         };
         responses: {
@@ -18881,7 +18552,7 @@ export interface operations {
             };
         };
     };
-    notifications_read_all_create: {
+    notifications_read_all: {
         parameters: {
             query?: never;
             header?: never;
@@ -18985,11 +18656,11 @@ export interface operations {
                  *     * `other` - 其他 / Other
                  */
                 kind?: "annual_report" | "application_window" | "data_update" | "other" | "review";
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "month" | "-month" | "day" | "-day";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /** @description Programme code(s), comma-separated */
                 programme?: string;
@@ -19076,8 +18747,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ProgrammeDeadlineRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ProgrammeDeadlineRequest"];
-                "multipart/form-data": components["schemas"]["ProgrammeDeadlineRequest"];
             };
         };
         responses: {
@@ -19168,7 +18837,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 programme deadline 的 唯一整数值。 */
+                /** @description A unique integer value identifying this programme deadline. */
                 id: number;
             };
             cookie?: never;
@@ -19177,6 +18846,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19247,7 +18918,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 programme deadline 的 唯一整数值。 */
+                /** @description A unique integer value identifying this programme deadline. */
                 id: number;
             };
             cookie?: never;
@@ -19255,13 +18926,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ProgrammeDeadlineRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ProgrammeDeadlineRequest"];
-                "multipart/form-data": components["schemas"]["ProgrammeDeadlineRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19359,7 +19030,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 programme deadline 的 唯一整数值。 */
+                /** @description A unique integer value identifying this programme deadline. */
                 id: number;
             };
             cookie?: never;
@@ -19464,7 +19135,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 programme deadline 的 唯一整数值。 */
+                /** @description A unique integer value identifying this programme deadline. */
                 id: number;
             };
             cookie?: never;
@@ -19472,13 +19143,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedProgrammeDeadlineRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedProgrammeDeadlineRequest"];
-                "multipart/form-data": components["schemas"]["PatchedProgrammeDeadlineRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19593,11 +19264,11 @@ export interface operations {
                  *     * `priority` - 重点 / Priority pool
                  */
                 level?: "district" | "municipal" | "national" | "priority" | "statistical";
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "code" | "-code" | "ladder" | "-ladder" | "rung" | "-rung";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /**
                  * @description * `years` - 自证书日期起 N 年 / N years from the certificate date
@@ -19686,8 +19357,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ProgrammeRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ProgrammeRequest"];
-                "multipart/form-data": components["schemas"]["ProgrammeRequest"];
             };
         };
         responses: {
@@ -19778,7 +19447,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 programme 的 唯一整数值。 */
+                /** @description A unique integer value identifying this programme. */
                 id: number;
             };
             cookie?: never;
@@ -19787,6 +19456,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19857,7 +19528,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 programme 的 唯一整数值。 */
+                /** @description A unique integer value identifying this programme. */
                 id: number;
             };
             cookie?: never;
@@ -19865,13 +19536,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ProgrammeRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ProgrammeRequest"];
-                "multipart/form-data": components["schemas"]["ProgrammeRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19969,7 +19640,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 programme 的 唯一整数值。 */
+                /** @description A unique integer value identifying this programme. */
                 id: number;
             };
             cookie?: never;
@@ -20074,7 +19745,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 programme 的 唯一整数值。 */
+                /** @description A unique integer value identifying this programme. */
                 id: number;
             };
             cookie?: never;
@@ -20082,13 +19753,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedProgrammeRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedProgrammeRequest"];
-                "multipart/form-data": components["schemas"]["PatchedProgrammeRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20186,11 +19857,11 @@ export interface operations {
                 code?: string;
                 /** @description Rule sets in force on this day */
                 effective_on?: string;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "code" | "-code" | "effective_from" | "-effective_from";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /** @description Programme code(s), comma-separated */
                 programme?: string;
@@ -20275,8 +19946,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["RuleSetRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["RuleSetRequest"];
-                "multipart/form-data": components["schemas"]["RuleSetRequest"];
             };
         };
         responses: {
@@ -20367,7 +20036,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 rule set 的 唯一整数值。 */
+                /** @description A unique integer value identifying this rule set. */
                 id: number;
             };
             cookie?: never;
@@ -20376,6 +20045,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20446,7 +20117,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 rule set 的 唯一整数值。 */
+                /** @description A unique integer value identifying this rule set. */
                 id: number;
             };
             cookie?: never;
@@ -20454,13 +20125,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["RuleSetRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["RuleSetRequest"];
-                "multipart/form-data": components["schemas"]["RuleSetRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20558,7 +20229,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 rule set 的 唯一整数值。 */
+                /** @description A unique integer value identifying this rule set. */
                 id: number;
             };
             cookie?: never;
@@ -20663,7 +20334,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 rule set 的 唯一整数值。 */
+                /** @description A unique integer value identifying this rule set. */
                 id: number;
             };
             cookie?: never;
@@ -20671,13 +20342,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedRuleSetRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedRuleSetRequest"];
-                "multipart/form-data": components["schemas"]["PatchedRuleSetRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -20767,7 +20438,7 @@ export interface operations {
             };
         };
     };
-    rule_sets_metrics_list: {
+    rule_sets_metrics: {
         parameters: {
             query?: {
                 builtin?: boolean;
@@ -20775,8 +20446,8 @@ export interface operations {
                 code?: string;
                 /** @description Rule sets in force on this day */
                 effective_on?: string;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "code" | "-code" | "effective_from" | "-effective_from";
                 /** @description Programme code(s), comma-separated */
                 programme?: string;
             };
@@ -20853,11 +20524,11 @@ export interface operations {
     tokens_list: {
         parameters: {
             query?: {
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "name" | "-name" | "prefix" | "-prefix" | "created_at" | "-created_at" | "expires_at" | "-expires_at" | "revoked_at" | "-revoked_at" | "last_used_at" | "-last_used_at";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
             };
             header?: never;
@@ -20940,8 +20611,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ApiTokenRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ApiTokenRequest"];
-                "multipart/form-data": components["schemas"]["ApiTokenRequest"];
             };
         };
         responses: {
@@ -21032,7 +20701,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 api token 的 唯一整数值。 */
+                /** @description A unique integer value identifying this api token. */
                 id: number;
             };
             cookie?: never;
@@ -21108,7 +20777,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 api token 的 唯一整数值。 */
+                /** @description A unique integer value identifying this api token. */
                 id: number;
             };
             cookie?: never;
@@ -21205,12 +20874,12 @@ export interface operations {
             };
         };
     };
-    tokens_revoke_create: {
+    tokens_revoke: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 api token 的 唯一整数值。 */
+                /** @description A unique integer value identifying this api token. */
                 id: number;
             };
             cookie?: never;
@@ -21218,8 +20887,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ApiTokenRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ApiTokenRequest"];
-                "multipart/form-data": components["schemas"]["ApiTokenRequest"];
             };
         };
         responses: {
@@ -21318,11 +20985,11 @@ export interface operations {
         parameters: {
             query?: {
                 is_active?: boolean;
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "username" | "-username" | "date_joined" | "-date_joined";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
                 /**
                  * @description * `admin` - 管理员 / Administrator
@@ -21412,8 +21079,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["UserRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["UserRequest"];
-                "multipart/form-data": components["schemas"]["UserRequest"];
             };
         };
         responses: {
@@ -21504,7 +21169,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 user 的 唯一整数值。 */
+                /** @description A unique integer value identifying this user. */
                 id: number;
             };
             cookie?: never;
@@ -21513,6 +21178,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21583,7 +21250,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 user 的 唯一整数值。 */
+                /** @description A unique integer value identifying this user. */
                 id: number;
             };
             cookie?: never;
@@ -21591,13 +21258,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["UserRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["UserRequest"];
-                "multipart/form-data": components["schemas"]["UserRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21695,7 +21362,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 user 的 唯一整数值。 */
+                /** @description A unique integer value identifying this user. */
                 id: number;
             };
             cookie?: never;
@@ -21800,7 +21467,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 user 的 唯一整数值。 */
+                /** @description A unique integer value identifying this user. */
                 id: number;
             };
             cookie?: never;
@@ -21808,13 +21475,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedUserRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedUserRequest"];
-                "multipart/form-data": components["schemas"]["PatchedUserRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21909,7 +21576,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 user 的 唯一整数值。 */
+                /** @description A unique integer value identifying this user. */
                 id: number;
             };
             cookie?: never;
@@ -21985,7 +21652,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 user 的 唯一整数值。 */
+                /** @description A unique integer value identifying this user. */
                 id: number;
             };
             cookie?: never;
@@ -21993,8 +21660,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["TokenToRevokeRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["TokenToRevokeRequest"];
-                "multipart/form-data": components["schemas"]["TokenToRevokeRequest"];
             };
         };
         responses: {
@@ -22094,7 +21759,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 user 的 唯一整数值。 */
+                /** @description A unique integer value identifying this user. */
                 id: number;
             };
             cookie?: never;
@@ -22195,11 +21860,11 @@ export interface operations {
     webhook_channels_list: {
         parameters: {
             query?: {
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "name" | "-name" | "kind" | "-kind" | "zone" | "-zone" | "programme" | "-programme" | "kinds" | "-kinds" | "active" | "-active" | "created_at" | "-created_at" | "updated_at" | "-updated_at";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
             };
             header?: never;
@@ -22282,8 +21947,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["WebhookChannelRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["WebhookChannelRequest"];
-                "multipart/form-data": components["schemas"]["WebhookChannelRequest"];
             };
         };
         responses: {
@@ -22374,7 +22037,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 webhook channel 的 唯一整数值。 */
+                /** @description A unique integer value identifying this webhook channel. */
                 id: number;
             };
             cookie?: never;
@@ -22383,6 +22046,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22453,7 +22118,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 webhook channel 的 唯一整数值。 */
+                /** @description A unique integer value identifying this webhook channel. */
                 id: number;
             };
             cookie?: never;
@@ -22461,13 +22126,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["WebhookChannelRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["WebhookChannelRequest"];
-                "multipart/form-data": components["schemas"]["WebhookChannelRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22565,7 +22230,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 webhook channel 的 唯一整数值。 */
+                /** @description A unique integer value identifying this webhook channel. */
                 id: number;
             };
             cookie?: never;
@@ -22670,7 +22335,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 webhook channel 的 唯一整数值。 */
+                /** @description A unique integer value identifying this webhook channel. */
                 id: number;
             };
             cookie?: never;
@@ -22678,13 +22343,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedWebhookChannelRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedWebhookChannelRequest"];
-                "multipart/form-data": components["schemas"]["PatchedWebhookChannelRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22777,11 +22442,11 @@ export interface operations {
     zones_list: {
         parameters: {
             query?: {
-                /** @description 用于排序结果的字段。 */
-                ordering?: string;
-                /** @description 分页结果集中的页码。 */
+                /** @description Order by this field, prefixed with - for descending (several: comma-separated); the key breaks ties. Any other value is a 400. */
+                ordering?: "id" | "-id" | "code" | "-code" | "name" | "-name";
+                /** @description A page number within the paginated result set. */
                 page?: number;
-                /** @description 每页返回的结果数量。 */
+                /** @description Number of results to return per page. */
                 page_size?: number;
             };
             header?: never;
@@ -22864,8 +22529,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ZoneRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ZoneRequest"];
-                "multipart/form-data": components["schemas"]["ZoneRequest"];
             };
         };
         responses: {
@@ -22956,7 +22619,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 标识此 zone 的 唯一整数值。 */
+                /** @description A unique integer value identifying this zone. */
                 id: number;
             };
             cookie?: never;
@@ -22965,6 +22628,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23035,7 +22700,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 zone 的 唯一整数值。 */
+                /** @description A unique integer value identifying this zone. */
                 id: number;
             };
             cookie?: never;
@@ -23043,13 +22708,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ZoneRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["ZoneRequest"];
-                "multipart/form-data": components["schemas"]["ZoneRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23147,7 +22812,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 zone 的 唯一整数值。 */
+                /** @description A unique integer value identifying this zone. */
                 id: number;
             };
             cookie?: never;
@@ -23252,7 +22917,7 @@ export interface operations {
                 "If-Match"?: string;
             };
             path: {
-                /** @description 标识此 zone 的 唯一整数值。 */
+                /** @description A unique integer value identifying this zone. */
                 id: number;
             };
             cookie?: never;
@@ -23260,13 +22925,13 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": components["schemas"]["PatchedZoneRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PatchedZoneRequest"];
-                "multipart/form-data": components["schemas"]["PatchedZoneRequest"];
             };
         };
         responses: {
             200: {
                 headers: {
+                    /** @description The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。 */
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.accounts.models import ApiToken, Role, User
@@ -40,21 +41,22 @@ class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class ScopeSerializer(serializers.Serializer):
-    role = serializers.CharField()
+class AccessScopeSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
     all_zones = serializers.BooleanField(help_text="True when the caller sees every zone.")
     zones = serializers.ListField(child=serializers.DictField())
     firms = serializers.ListField(child=serializers.DictField(), help_text="Firms an enterprise user is linked to.")
 
 
 class MeSerializer(serializers.ModelSerializer):
-    role = serializers.CharField(source="effective_role", read_only=True)
+    role = serializers.ChoiceField(choices=Role.choices, source="effective_role", read_only=True)
     scope = serializers.SerializerMethodField()
 
     class Meta:
         model = User
         fields = ["id", "username", "display_name", "email", "phone", "role", "scope"]
 
+    @extend_schema_field(AccessScopeSerializer)
     def get_scope(self, user: User) -> dict[str, Any]:
         # What the selectors apply: the one resolved scope (apps.core.scope), not worked out again here.
         scope = scope_of(user)

@@ -95,7 +95,13 @@ def _throttled_for(retry_after: int, what_zh: str, what_en: str) -> Throttled:
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class LoginView(APIView):
     """Session login for the browser; needs the CSRF token (GET /auth/csrf/). Too many failures for one
-    username from one client lock that pair for a while (the same lockout as every other login path)."""
+    username from one client lock that pair for a while (the same lockout as every other login path).
+
+    Logging in rotates the CSRF token: the token read before login no longer works. A session client
+    fetches it again (`GET /auth/csrf/`) after logging in and sends it as `X-CSRFToken` on every
+    write. API clients use a token instead (`POST /tokens/` once, then `Authorization: Bearer <key>`),
+    which needs no CSRF token; see docs/api.md.
+    """
 
     permission_classes = [PublicEndpoint]
     authentication_classes: list[Any] = []
@@ -239,7 +245,8 @@ class PasswordChangeView(APIView):
 
 
 class CsrfView(APIView):
-    """Sets the CSRF cookie and returns the token, for the browser before its first write."""
+    """Sets the CSRF cookie and returns the token, for the browser before its first write. Login rotates
+    the token: fetch it again after logging in."""
 
     permission_classes = [PublicEndpoint]
     authentication_classes: list[Any] = []

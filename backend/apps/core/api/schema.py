@@ -9,9 +9,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils import translation
+from django.utils.functional import Promise
+from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
+
+from apps.core.api import filters as _filters  # noqa: F401 - registers SeedbedFilterExtension
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -72,6 +77,23 @@ IF_MATCH = OpenApiParameter(
 )
 
 
+ETAG = OpenApiParameter(
+    "ETag",
+    str,
+    OpenApiParameter.HEADER,
+    response=[200],
+    required=True,
+    description=(
+        'The version of the object in this answer, quoted, e.g. "2026-03-01T10:00:00+08:00". '
+        "Send it back as If-Match with the next write. 对象版本，写入时作为 If-Match 发回。"
+    ),
+)
+
+# The CRUD actions keep DRF's names (firms_list, firms_create, …); a custom action is named after its
+# path alone (certifications_renew, firms_leave, firms_export) when its route has one method.
+_CRUD = {"list", "create", "retrieve", "update", "partial_update", "destroy"}
+
+
 _BLANK = {"type": "string", "maxLength": 0}
 
 
@@ -88,6 +110,21 @@ def _without_double_blank(schema: Any) -> Any:
 
 
 class SeedbedAutoSchema(AutoSchema):
+    def get_operation_id(self) -> str:
+        operation_id = super().get_operation_id()
+        action = getattr(self.view, "action", None)
+        action_map = getattr(self.view, "action_map", None) or {}
+        if action and action not in _CRUD and len(action_map) == 1:
+            operation_id = "_".join(t.replace("-", "_") for t in self._tokenize_path())
+        # No dots or other punctuation in a name a generator turns into a function (calendar_.ics_retrieve).
+        return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]", "_", operation_id)).strip("_")
+
+    def get_filter_backends(self) -> list[Any]:
+        # A detail route's list (history, versions, timeline) is not the resource's filtered list.
+        if getattr(self.view, "detail", False) and getattr(self.view, "action", None) not in _CRUD:
+            return []
+        return list(super().get_filter_backends())
+
     def get_override_parameters(self) -> list[Any]:
         from apps.core.api.base import PreconditionDestroyMixin, PreconditionUpdateMixin, VersionedObjectMixin
 
@@ -99,6 +136,11 @@ class SeedbedAutoSchema(AutoSchema):
             or (isinstance(self.view, VersionedObjectMixin) and action in self.view.precondition_actions)
         ):
             parameters.append(IF_MATCH)
+        # VersionedObjectMixin._with_etag: retrieve, update and the precondition actions answer with it.
+        if isinstance(self.view, VersionedObjectMixin) and (
+            action in ("retrieve", "update", "partial_update") or action in self.view.precondition_actions
+        ):
+            parameters.append(ETAG)
         return parameters
 
     def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> Any:
@@ -133,3 +175,64 @@ class SeedbedAutoSchema(AutoSchema):
             if code not in responses:
                 responses[code] = self._get_response_for_code(response, code, ("application/json",), direction)
         return responses
+
+
+def _english(value: Any) -> Any:
+    if isinstance(value, Promise):
+        return str(value)
+    if isinstance(value, dict):
+        return {_english(k): _english(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_english(v) for v in value)
+    return value
+
+
+class EnglishSchemaGenerator(SchemaGenerator):
+    """The schema is in English whatever the request's or the server's language: the lazy `t()`
+    strings and DRF's own texts (pagination, ordering) are rendered here, under English."""
+
+    def get_schema(self, request: Any = None, public: bool = False) -> Any:
+        with translation.override("en"):
+            return _english(super().get_schema(request=request, public=public))
+
+
+_BINARY = {"type": "string", "format": "binary"}
+
+
+def binary_downloads(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """Postprocessing hook: a file download (CSV, XLSX, DOCX, evidence files) is offered as
+    application/octet-stream first, then under its real media types, all `format: binary`, so that
+    generated clients keep the operation and hand back bytes."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            if not isinstance(operation, dict):
+                continue
+            for code, response in operation.get("responses", {}).items():
+                content = response.get("content") if isinstance(response, dict) else None
+                if not code.startswith("2") or not content or "application/json" in content:
+                    continue
+                if any(media.startswith("text/calendar") for media in content):
+                    continue
+                response["content"] = {
+                    "application/octet-stream": {"schema": dict(_BINARY)},
+                    **{media: {**body, "schema": dict(_BINARY)} for media, body in content.items()},
+                }
+    return result
+
+
+def _drop_chinese_titles(node: Any) -> None:
+    if isinstance(node, dict):
+        title = node.get("title")
+        if isinstance(title, str) and not title.isascii():
+            del node["title"]  # a model field's verbose name: generators make class names of titles
+        for value in node.values():
+            _drop_chinese_titles(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_chinese_titles(value)
+
+
+def english_names(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """Postprocessing hook: no Chinese `title` (a verbose name) left for a generator to name a type after."""
+    _drop_chinese_titles(result)
+    return result

@@ -109,7 +109,7 @@ class _FiguresViewSet(
         audit.set_reason(reason)
         return self._review_response(services.figures_reject(figure=figure, user=request.user, reason=reason))
 
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def versions(self, request: Request, pk: str | None = None) -> Response:
         """Every version of this firm's figures for the same period, newest first (a short, unpaginated list)."""
         figure = self.get_object()

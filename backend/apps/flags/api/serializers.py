@@ -194,6 +194,13 @@ class JobRunSerializer(serializers.ModelSerializer):
     parameters or errors (which name firms of every zone)."""
 
     duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
+    params = serializers.DictField(read_only=True, help_text="What the job was started with (today, kinds …).")
+    progress = serializers.DictField(read_only=True, help_text="Where a running job is, e.g. {done, total, cursor}.")
+    counts = serializers.DictField(read_only=True, help_text="What the job did, e.g. {opened, closed, firms}.")
+    # A field named like Serializer.errors (the metaclass takes declared fields out of the class).
+    errors = serializers.ListField(  # type: ignore[assignment]
+        child=serializers.DictField(), read_only=True, help_text="Errors met, e.g. [{error: …}]; empty when none."
+    )
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data: dict[str, Any] = super().to_representation(instance)

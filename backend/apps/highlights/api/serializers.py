@@ -11,6 +11,7 @@ from apps.highlights.compute import COUNT_BUCKETS
 from apps.highlights.models import CODE_PATTERN, PublishedReport, ReportLine, TagGroup
 from apps.listing.models import Bucket
 from apps.programmes.api.serializers import ProgrammeCodeField
+from apps.programmes.models import Ladder
 
 YEAR_MIN = 1990
 
@@ -384,7 +385,41 @@ class DiffSerializer(serializers.Serializer):
     listing = serializers.DictField()
 
 
+class TrendYearSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    opening = serializers.IntegerField(help_text="Firms holding the line on 1 Jan.")
+    new = serializers.IntegerField(help_text="Firms that gained it during the year.")
+    closing = serializers.IntegerField(help_text="Firms holding it on 31 Dec (or today, this year).")
+    as_of = serializers.DateField(help_text="The day `closing` is counted on.")
+
+
+class TrendLineSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    years = TrendYearSerializer(many=True)
+
+
+class FunnelRungSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Programme code.")
+    name = serializers.CharField()
+    rung = serializers.IntegerField()
+    holding = serializers.IntegerField(help_text="Firms holding this rung today.")
+    on_top = serializers.IntegerField(help_text="Firms for which it is the highest rung held.")
+
+
+class FunnelLadderSerializer(serializers.Serializer):
+    ladder = serializers.ChoiceField(choices=Ladder.choices)
+    name = serializers.CharField()
+    rungs = FunnelRungSerializer(many=True)
+
+
 class TrendSerializer(serializers.Serializer):
     scope = ScopeSerializer()
-    lines = serializers.ListField(child=serializers.DictField())
-    funnel = serializers.ListField(child=serializers.DictField())
+    lines = TrendLineSerializer(many=True)
+    funnel = FunnelLadderSerializer(many=True)
+
+
+class FunnelSerializer(serializers.Serializer):
+    scope = ScopeSerializer()
+    in_park = serializers.IntegerField(help_text="Firms of the scope in the park today.")
+    ladders = FunnelLadderSerializer(many=True)

@@ -36,6 +36,7 @@ from apps.highlights.api.serializers import (
     DiffSerializer,
     FirmEntrySerializer,
     FirmsQuerySerializer,
+    FunnelSerializer,
     PublishedReportDetailSerializer,
     PublishedReportSerializer,
     PublishSerializer,
@@ -43,6 +44,7 @@ from apps.highlights.api.serializers import (
     ReportSerializer,
     TagGroupSerializer,
     TrendQuerySerializer,
+    TrendSerializer,
     ZoneQuerySerializer,
 )
 from apps.highlights.filters import PublishedReportFilter
@@ -120,6 +122,15 @@ _XLSX = {(200, exports.XLSX_TYPE): OpenApiResponse(OpenApiTypes.BINARY, descript
 _DOCX = {(200, exports.DOCX_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="Word document")}
 
 
+_YEAR = OpenApiParameter(
+    "year", OpenApiTypes.INT, OpenApiParameter.PATH, description="The report's year, e.g. 2022 (four digits)."
+)
+_ONE_NUMBER = (
+    " Name exactly one number: `line` with `bucket`, or `tag_group`, or `monthly_upgrades=true`, or"
+    " `listing_bucket`; anything else (none, or two of them, or a line without a bucket) is a 400."
+)
+
+
 class HighlightViewSet(ScopedQuerysetMixin, viewsets.GenericViewSet):
     """The live annual highlights of a year (SPEC §5), for the whole park or a zone.
 
@@ -148,7 +159,7 @@ class HighlightViewSet(ScopedQuerysetMixin, viewsets.GenericViewSet):
         report = selectors.live_report(year_, scope, with_members=with_members, raw_columns=columns)
         return year_, report, {"zone": zone} if zone else {}
 
-    @extend_schema(parameters=[_ZONE], responses=ReportSerializer)
+    @extend_schema(parameters=[_YEAR, _ZONE], responses=ReportSerializer)
     def retrieve(self, request: Request, year: str) -> Response:
         year_, report, extra = self._live(request, year)
 
@@ -163,11 +174,11 @@ class HighlightViewSet(ScopedQuerysetMixin, viewsets.GenericViewSet):
         return Response(ReportSerializer(_with_links(report, firms_url)).data)
 
     @extend_schema(
-        parameters=[FirmsQuerySerializer],
+        parameters=[_YEAR, FirmsQuerySerializer],
         responses=FirmEntrySerializer(many=True),
         description="The firms behind one number of the live report: "
         "`lines/{code}/firms/?bucket=new`, or `firms/?line=HNTE&bucket=new`, `?tag_group=`, `?monthly_upgrades=true`, "
-        "`?listing_bucket=`.",
+        "`?listing_bucket=`." + _ONE_NUMBER,
     )
     @action(detail=True, methods=["get"], url_path=r"(?:lines/(?P<code>[A-Za-z0-9_]+)/)?firms")
     def firms(self, request: Request, year: str, code: str | None = None) -> Response:
@@ -187,14 +198,14 @@ class HighlightViewSet(ScopedQuerysetMixin, viewsets.GenericViewSet):
         page: list[Any] | None = self.paginate_queryset(firms)  # type: ignore[arg-type]
         return self.get_paginated_response(FirmEntrySerializer(page, many=True).data)
 
-    @extend_schema(parameters=[_ZONE], responses=_XLSX)
+    @extend_schema(parameters=[_YEAR, _ZONE], responses=_XLSX)
     @action(detail=True, methods=["get"])
     def xlsx(self, request: Request, year: str) -> HttpResponse:
         """The live report as Excel: a summary sheet, then one sheet per line with its firm lists."""
         _, report, _ = self._live(request, year, with_members=True)
         return _file(exports.report_xlsx(report), exports.XLSX_TYPE, exports.filename(report, "xlsx", None))
 
-    @extend_schema(parameters=[_ZONE], responses=_DOCX)
+    @extend_schema(parameters=[_YEAR, _ZONE], responses=_DOCX)
     @action(detail=True, methods=["get"])
     def docx(self, request: Request, year: str) -> HttpResponse:
         """The live report as a Word narrative in Chinese."""
@@ -207,9 +218,7 @@ class HighlightViewSet(ScopedQuerysetMixin, viewsets.GenericViewSet):
             OpenApiParameter("from", OpenApiTypes.INT, description="First year (default: 7 years before `to`)."),
             OpenApiParameter("to", OpenApiTypes.INT, description="Last year (default: this year)."),
         ],
-        responses=OpenApiResponse(
-            description="{scope, lines: [{code, name, years: [{year, opening, new, closing, as_of}]}], funnel}"
-        ),
+        responses=TrendSerializer,
     )
     @action(detail=False, methods=["get"])
     def trend(self, request: Request) -> Response:
@@ -242,9 +251,7 @@ class HighlightViewSet(ScopedQuerysetMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         parameters=[_ZONE],
-        responses=OpenApiResponse(
-            description="{scope, in_park, ladders: [{ladder, name, rungs: [{code, name, rung, holding, on_top}]}]}"
-        ),
+        responses=FunnelSerializer,
     )
     @action(detail=False, methods=["get"])
     def funnel(self, request: Request) -> Response:
@@ -328,7 +335,7 @@ class PublishedReportViewSet(
     @extend_schema(
         parameters=[FirmsQuerySerializer],
         responses=FirmEntrySerializer(many=True),
-        description="The frozen firms behind one number.",
+        description="The frozen firms behind one number." + _ONE_NUMBER,
     )
     @action(detail=True, methods=["get"])
     def firms(self, request: Request, pk: str | None = None) -> Response:

@@ -64,7 +64,7 @@ class ImportJobViewSet(
     serializer_class = ImportJobSerializer
     filterset_class = ImportJobFilter
     filter_backends = [DjangoFilterBackend, StableOrderingFilter]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser]  # the upload; commit takes JSON
     read_roles = IMPORTERS
     write_roles = IMPORTERS
     ordering = ["-id"]
@@ -101,7 +101,7 @@ class ImportJobViewSet(
         request=ImportCommitSerializer,
         responses={200: ImportJobSerializer, 202: ImportJobSerializer, 409: OpenApiResponse(OpenApiTypes.OBJECT)},
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser])
     def commit(self, request: Request, pk: str | None = None) -> Response:
         """Write the checked rows, all or nothing. 200 when done, 202 when it runs in the background."""
         job = self.get_object()

@@ -242,7 +242,9 @@ class CertificationSerializer(ReasonSerializerMixin, serializers.ModelSerializer
     )
     renewed_by = serializers.SerializerMethodField()
     ends_on = serializers.DateField(
-        read_only=True, help_text="Last day it counts: valid_until cut short by revocation or renewal."
+        read_only=True,
+        allow_null=True,
+        help_text="Last day it counts: valid_until cut short by revocation or renewal; null when open-ended.",
     )
     state = serializers.SerializerMethodField(
         help_text="Derived as of today: pending / valid / expired / revoked / superseded."

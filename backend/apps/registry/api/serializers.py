@@ -58,7 +58,7 @@ class FirmSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
         max_length=10,
         help_text="GB/T 4754-2017 class: section letter + 4 digits, e.g. C3511.",
     )
-    industry_name = serializers.CharField(source="industry.name", read_only=True, default=None)
+    industry_name = serializers.CharField(source="industry.name", read_only=True, allow_null=True)
     assigned_staff = serializers.PrimaryKeyRelatedField(queryset=_staff_users(), required=False, allow_null=True)
     assigned_staff_name = serializers.SerializerMethodField()
     in_park = serializers.BooleanField(read_only=True)
@@ -154,6 +154,14 @@ class FirmSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
         return attrs
 
 
+class ContactSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
+    firm = ScopedRelatedField(scope=selectors.firms_visible_to)
+
+    class Meta:
+        model = Contact
+        fields = ["id", "firm", "name", "title", "phone", "email", "is_primary", "reason"]
+
+
 class FirmDetailSerializer(FirmSerializer):
     warnings = serializers.SerializerMethodField()
     contacts = serializers.SerializerMethodField()
@@ -182,7 +190,7 @@ class FirmDetailSerializer(FirmSerializer):
         warning = uscc.organisation_code_warning(firm.uscc)
         return [warning] if warning else []
 
-    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    @extend_schema_field(ContactSerializer(many=True))
     def get_contacts(self, firm: Firm) -> list[dict[str, Any]]:
         return list(ContactSerializer(firm.contacts.all(), many=True).data)
 
@@ -192,14 +200,6 @@ class FirmLeaveSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ExitKind.choices, default=ExitKind.MOVED_OUT)
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-
-
-class ContactSerializer(ReasonSerializerMixin, serializers.ModelSerializer):
-    firm = ScopedRelatedField(scope=selectors.firms_visible_to)
-
-    class Meta:
-        model = Contact
-        fields = ["id", "firm", "name", "title", "phone", "email", "is_primary", "reason"]
 
 
 class JournalEntrySerializer(ReasonSerializerMixin, serializers.ModelSerializer):

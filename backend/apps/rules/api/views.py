@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import translation
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.decorators import action
@@ -105,7 +106,9 @@ class _FirmEligibilityBase(ScopedQuerysetMixin, generics.GenericAPIView):
 _QUERY = [
     OpenApiParameter("programme", str, description="Programme code(s), comma-separated; every programme by default."),
     OpenApiParameter("year", int, description="Fiscal year of the figures; the last fiscal year by default."),
-    OpenApiParameter("on", str, description="Day whose rules apply (YYYY-MM-DD); 31 Dec of `year` by default."),
+    OpenApiParameter(
+        "on", OpenApiTypes.DATE, description="Day whose rules apply (YYYY-MM-DD); 31 Dec of `year` by default."
+    ),
 ]
 
 

@@ -164,7 +164,7 @@ describe("401", () => {
   it("sends a signed-in user to the login page with a way back", async () => {
     setActivePinia(createPinia());
     const user = useUserStore();
-    user.me = { id: 1, username: "staff", role: "staff", scope: {} };
+    user.me = { id: 1, username: "staff", role: "staff", scope: { role: "staff", all_zones: true, zones: [], firms: [] } };
     const router = createRouter({
       history: createMemoryHistory(),
       routes: [

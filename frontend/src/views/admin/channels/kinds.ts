@@ -1,6 +1,6 @@
 import type { Schemas } from "@/api/client";
 
-export const FLAG_KINDS: Schemas["KindsEnum"][] = [
+export const FLAG_KINDS: Schemas["FlagKindEnum"][] = [
   "renewal_due",
   "expired",
   "report_due",

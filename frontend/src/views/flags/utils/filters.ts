@@ -1,5 +1,10 @@
 import type { LocationQuery, LocationQueryRaw } from "vue-router";
 
+import type { operations } from "@/api/schema";
+
+/** The flag list's sort keys, as the API lists them (prefix - for descending). */
+export type FlagOrdering = NonNullable<NonNullable<operations["flags_list"]["parameters"]["query"]>["ordering"]>;
+
 /** The flag kinds, states and severities, in the API's order. */
 export const FLAG_KINDS = [
   "renewal_due",
@@ -122,7 +127,7 @@ export function apiQuery(filters: FlagFilters) {
     zone: filters.zone !== null ? [filters.zone] : undefined,
     due_after: filters.dueFrom || undefined,
     due_before: filters.dueTo || undefined,
-    ordering: filters.ordering,
+    ordering: filters.ordering as FlagOrdering,
   };
 }
 

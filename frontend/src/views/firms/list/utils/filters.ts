@@ -1,5 +1,10 @@
 import type { LocationQuery, LocationQueryRaw } from "vue-router";
 
+import type { operations } from "@/api/schema";
+
+/** The firm list's sort keys, as the API lists them (prefix - for descending). */
+export type FirmOrdering = NonNullable<NonNullable<operations["firms_list"]["parameters"]["query"]>["ordering"]>;
+
 /** The firm list's filters; they live in the address so a reload or the back button keeps them. */
 export interface FirmFilters {
   q: string;
@@ -84,13 +89,13 @@ export function apiQuery(f: FirmFilters) {
     ...(f.q.trim() ? { q: f.q.trim() } : {}),
     ...(f.zone !== null ? { zone: [f.zone] } : {}),
     ...(f.division ? { industry_division: f.division } : f.section ? { industry_section: f.section } : {}),
-    ...(f.tag.trim() ? { tag: f.tag.trim() } : {}),
-    ...(f.inPark ? { in_park: f.inPark } : {}),
+    ...(f.tag.trim() ? { tag: [f.tag.trim()] } : {}),
+    ...(f.inPark ? { in_park: f.inPark === "true" } : {}),
     ...(f.registeredFrom ? { registration_date_after: f.registeredFrom } : {}),
     ...(f.registeredTo ? { registration_date_before: f.registeredTo } : {}),
     ...(f.assignedStaff !== null ? { assigned_staff: f.assignedStaff } : {}),
-    // A tie-breaker keeps pages stable when many rows share a value.
-    ordering: `${f.ordering},id`,
+    // The API breaks ties by id itself, so pages stay stable when many rows share a value.
+    ordering: f.ordering as FirmOrdering,
   };
 }
 
