@@ -36,7 +36,6 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections, connections
 from django.db.models import Max, Min
 from django.test.utils import CaptureQueriesContext
-from psycopg import sql
 from rest_framework.test import APIClient
 
 from apps.benchmarks import benchdb
@@ -218,12 +217,7 @@ class Command(BaseCommand):
             raise CommandError(f"expected the 9 shipped programmes, found {len(programmes)}")
         started = time.perf_counter()
         with benchdb.connect(name, autocommit=False) as conn:
-            with conn.cursor() as cur:
-                # One transaction: if anything fails, the rollback restores the triggers with the rest.
-                for table in FILLED_TABLES:
-                    cur.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(
-                        sql.Identifier(table), sql.Identifier(f"{table}_audit")
-                    ))  # fmt: skip
+            with conn.cursor() as cur, benchdb.history_off(cur, FILLED_TABLES):
                 steps: list[tuple[str, str, dict[str, Any]]] = [
                     (
                         "firms",
@@ -255,11 +249,6 @@ class Command(BaseCommand):
                     step = time.perf_counter()
                     cur.execute(statement, params)
                     self.stdout.write(f"fill: {cur.rowcount} {label} in {time.perf_counter() - step:.1f} s")
-                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                for table in FILLED_TABLES:
-                    cur.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(
-                        sql.Identifier(table), sql.Identifier(f"{table}_audit")
-                    ))  # fmt: skip
             conn.commit()
             conn.autocommit = True
             conn.execute("VACUUM ANALYZE")

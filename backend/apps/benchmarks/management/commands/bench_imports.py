@@ -90,8 +90,7 @@ class Command(BaseCommand):
         now = dt.datetime.now(dt.UTC)
         with benchdb.connect(settings.DATABASES["default"]["NAME"]) as conn:
             conn.autocommit = False
-            with conn.cursor() as cur:
-                cur.execute("ALTER TABLE registry_firm DISABLE TRIGGER registry_firm_audit")
+            with conn.cursor() as cur, benchdb.history_off(cur, ["registry_firm"]):
                 columns = (
                     "uscc, name, zone_id, tags, legal_form, exit_kind, exit_note, address, legal_representative, notes"
                 )
@@ -100,8 +99,6 @@ class Command(BaseCommand):
                         copy.write_row(
                             (code, f"重庆基准{i:06d}科技有限公司", zone.pk, [], "limited", "", "", "", "", "", now, now)
                         )
-                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cur.execute("ALTER TABLE registry_firm ENABLE TRIGGER registry_firm_audit")
             conn.commit()
             conn.autocommit = True
             conn.execute("VACUUM ANALYZE")

@@ -35,7 +35,6 @@ from urllib.parse import quote, urlencode
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
-from psycopg import sql
 
 from apps.benchmarks import benchdb
 from apps.benchmarks.benchdb import load_average, pct
@@ -213,21 +212,11 @@ class Command(BaseCommand):
         tables = ("programmes_certification", "figures_annualfigures")
         started = time.perf_counter()
         with benchdb.connect(name, autocommit=False) as conn:
-            with conn.cursor() as cur:
-                # One transaction: if anything fails, the rollback restores the triggers with the rest.
-                for table in tables:
-                    cur.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(
-                        sql.Identifier(table), sql.Identifier(f"{table}_audit")
-                    ))  # fmt: skip
+            with conn.cursor() as cur, benchdb.history_off(cur, tables):
                 cur.execute(bench_highlights.CERTIFICATIONS_SQL, params)
                 certs = cur.rowcount
                 cur.execute(bench_highlights.FIGURES_SQL, {"year": clock.today().year - 1})
                 figures = cur.rowcount
-                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                for table in tables:
-                    cur.execute(sql.SQL("ALTER TABLE {} ENABLE TRIGGER {}").format(
-                        sql.Identifier(table), sql.Identifier(f"{table}_audit")
-                    ))  # fmt: skip
             conn.commit()
             conn.autocommit = True
             conn.execute("VACUUM ANALYZE")
@@ -251,7 +240,8 @@ class Command(BaseCommand):
         keys = []
         for i in range(users):
             user, created = User.objects.get_or_create(
-                username=f"load_staff_{i:02d}", defaults={"role": Role.STAFF, "display_name": f"负载测试{i}"}
+                username=f"load_staff_{i:02d}",
+                defaults={"role": Role.STAFF, "all_zones": True, "display_name": f"负载测试{i}"},
             )
             if created:
                 user.set_unusable_password()
