@@ -313,6 +313,7 @@ def test_the_firm_list_query_selects_only_the_assigned_staff_members_name(park: 
     assert len(queries.captured_queries) == 1
 
 
+@pytest.mark.dated
 @pytest.mark.parametrize("who", ["staff", "staff_a", "viewer", "viewer_a"])
 def test_a_calendar_feed_holds_the_deadlines_of_its_owners_scope(park: Any, who: str) -> None:
     from tests.flags.conftest import cert_ending

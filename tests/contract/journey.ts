@@ -32,10 +32,11 @@ const jar: Middleware = {
 };
 const session = createClient<paths>({ baseUrl });
 session.use(jar);
-must(await session.GET("/api/v1/auth/csrf/"), "csrf");
+const first = must(await session.GET("/api/v1/auth/csrf/"), "csrf");
 const me = must(
   await session.POST("/api/v1/auth/login/", {
     body: { username: process.env.SEEDBED_USER!, password: process.env.SEEDBED_PASSWORD! },
+    headers: { "X-CSRFToken": first.csrf_token },
   }),
   "login",
 );

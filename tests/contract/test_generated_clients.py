@@ -162,9 +162,9 @@ def python_journey(api: Any, base_url: str, username: str, password: str) -> dic
     )
 
     seen: dict[str, Any] = {}
-    # 1. A token: log in with a session, fetch the rotated CSRF token, create a token.
+    # 1. A token: log in with a session (CSRF token sent), fetch the rotated CSRF token, create a token.
     session = api.Client(base_url=base_url, raise_on_unexpected_status=True)
-    auth_csrf.sync(client=session)
+    session.get_httpx_client().headers["X-CSRFToken"] = auth_csrf.sync(client=session).csrf_token
     me = auth_login.sync(client=session, body=LoginRequest(username=username, password=password))
     seen["role"] = me.role
     csrf = auth_csrf.sync(client=session).csrf_token  # login rotated it

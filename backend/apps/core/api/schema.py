@@ -113,8 +113,10 @@ class SeedbedAutoSchema(AutoSchema):
     def get_operation_id(self) -> str:
         operation_id = super().get_operation_id()
         action = getattr(self.view, "action", None)
-        action_map = getattr(self.view, "action_map", None) or {}
-        if action and action not in _CRUD and len(action_map) == 1:
+        # DRF adds 'head' to a route's action map in place at its first GET, so it is not counted: the
+        # names must not depend on which requests the process has served.
+        methods = {m for m in (getattr(self.view, "action_map", None) or {}) if m != "head"}
+        if action and action not in _CRUD and len(methods) == 1:
             operation_id = "_".join(t.replace("-", "_") for t in self._tokenize_path())
         # No dots or other punctuation in a name a generator turns into a function (calendar_.ics_retrieve).
         return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9_]", "_", operation_id)).strip("_")
