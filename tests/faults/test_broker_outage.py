@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from kombu import pools as kombu_pools
 
 from apps.flags import jobs
 from apps.flags.models import JobRun, OutboxMessage
@@ -46,8 +47,10 @@ def broker(monkeypatch: Any) -> Iterator[PrivateRedis]:
 
     def reconnect(conf: dict[str, Any]) -> None:
         app.conf.update(conf)
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # kombu keeps one connection pool per broker URL in a process-wide registry, and the app's pool is
+        # that registry's entry: closing it without clearing the registry left later tests of this
+        # process an "Acquire on closed pool" once the URL was back.
+        kombu_pools.reset()
         app._pool = None
         app.amqp._producer_pool = None
 
