@@ -294,7 +294,7 @@ class Command(BaseCommand):
         from apps.accounts.services import api_token_create
 
         staff, created = User.objects.get_or_create(
-            username="bench_staff", defaults={"role": Role.STAFF, "display_name": "基准测试"}
+            username="bench_staff", defaults={"role": Role.STAFF, "all_zones": True, "display_name": "基准测试"}
         )
         if created:
             staff.set_unusable_password()

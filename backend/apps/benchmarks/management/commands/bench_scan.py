@@ -125,13 +125,13 @@ class Command(BaseCommand):
             cur.execute(
                 f"""
                 INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email, is_staff,
-                                           is_active, date_joined, role, display_name, phone)
+                                           is_active, date_joined, role, display_name, phone, all_zones)
                 SELECT '!', false, 'bench_staff_' || i, '', '', 'staff' || i || '@bench.example', false, true, {now},
-                       'staff', '服务专员' || i, ''
+                       'staff', '服务专员' || i, '', true
                 FROM generate_series(1, 50) i
                 UNION ALL
                 SELECT '!', false, 'bench_admin_' || i, '', '', 'admin' || i || '@bench.example', false, true, {now},
-                       'admin', '管理员' || i, ''
+                       'admin', '管理员' || i, '', true
                 FROM generate_series(1, 3) i
                 """,  # noqa: S608
                 [],
@@ -160,9 +160,9 @@ class Command(BaseCommand):
                 WITH f AS (SELECT id FROM registry_firm WHERE uscc LIKE '915001160%%' AND id %% 20 = 0),
                 u AS (
                     INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email,
-                                               is_staff, is_active, date_joined, role, display_name, phone)
+                                               is_staff, is_active, date_joined, role, display_name, phone, all_zones)
                     SELECT '!', false, 'bench_ent_' || f.id, '', '', 'ent' || f.id || '@bench.example', false, true,
-                           {now}, 'enterprise', '', ''
+                           {now}, 'enterprise', '', '', false
                     FROM f RETURNING id, username
                 )
                 INSERT INTO accounts_user_firms (user_id, firm_id)
