@@ -112,7 +112,10 @@ def exercise_run(root: Path, python: str, var: Path, log_path: Path, limit: floa
         assert status == 200 and firms["count"] > 0, firms
         figures["firm_list"] = time.monotonic() - started
         assert figures["firm_list"] < limit, f"firm list after {figures['firm_list']:.0f} s" + tail()
-        banner = log_path.read_text()
+        # The banner follows the first /healthz answer the run command itself waits for: wait for it too.
+        banner_by = time.monotonic() + 30
+        while "Press Ctrl-C" not in (banner := log_path.read_text(errors="replace")) and time.monotonic() < banner_by:
+            time.sleep(0.2)
         for name in ("admin", "staff", "viewer", "enterprise"):
             assert f" {name} " in banner, f"demo login {name} missing from the banner" + tail()
 
